@@ -1,0 +1,91 @@
+"""Command line: ``kagglekit train|predict|prepare ...`` (``scripts/*.py`` call the same code).
+
+    kagglekit train competition=titanic model=mlp trainer.epochs=50
+    kagglekit predict outputs/titanic/2026-11-26_10-00-00
+    kagglekit prepare digits
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TensorFlow start-up chatter
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+log = logging.getLogger("kagglekit")
+
+
+def _train(cfg: DictConfig) -> float:
+    from kagglekit.pipeline import train
+
+    result = train(cfg)
+    print(f"CV {result.metric}: {result.cv_score:.6f}  ->  {result.paths['submission']}")
+    return result.cv_score
+
+
+def train_main(argv: list[str] | None = None) -> None:
+    """Hydra entry point; ``argv`` are overrides such as ``competition=digits``."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
+    app()
+
+
+def predict_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="kagglekit predict",
+        description="Rebuild a run's submission from its fold checkpoints, without training.",
+    )
+    parser.add_argument("run_dir", type=Path, help="a finished run directory (holds config.yaml, folds.csv, fold_*/)")
+    parser.add_argument("--test", type=Path, default=None, help="another test file of the same layout")
+    parser.add_argument("--sample-submission", type=Path, default=None, help="the sample submission for --test")
+    parser.add_argument("--output", type=Path, default=None, help="where to write (default: <run_dir>/submission.csv)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
+    from kagglekit.pipeline import predict
+
+    path = predict(args.run_dir, test_file=args.test, sample_submission=args.sample_submission, output=args.output)
+    print(path)
+
+
+def prepare_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="kagglekit prepare", description="Write a shipped example's data files.")
+    parser.add_argument("competition", help="digits, titanic, ...")
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: data/<competition>")
+    args = parser.parse_args(argv)
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=[f"competition={args.competition}"])
+    spec = instantiate(cfg.competition, _convert_="all")
+    if spec.prepare is None:
+        sys.exit(f"Competition {args.competition!r} ships no prepare step: download its files into {spec.data_dir}.")
+    print(spec.prepare(args.data_dir or spec.data_dir))
+
+
+COMMANDS = {"train": train_main, "predict": predict_main, "prepare": prepare_main}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(f"usage: kagglekit {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
+        sys.exit(2)
+    command, rest = sys.argv[1], sys.argv[2:]
+    if command == "train":
+        sys.argv = [f"kagglekit {command}", *rest]
+        train_main()
+    else:
+        COMMANDS[command](rest)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The competition spec: files, columns, task type, metric and submission format.
+
+A competition is declared in ``conf/competition/<name>.yaml``; Hydra builds a
+:class:`CompetitionSpec` from it at the entry point, and library code receives the typed spec.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SubmissionKind = Literal["label", "probability", "value"]
+
+
+class Task(enum.StrEnum):
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    MULTILABEL = "multilabel"
+    REGRESSION = "regression"
+
+    @classmethod
+    def parse(cls, value: str | Task) -> Task:
+        try:
+            return cls(value)
+        except ValueError:
+            allowed = ", ".join(t.value for t in cls)
+            raise ValueError(f"Unknown task {value!r}; expected one of: {allowed}.") from None
+
+
+@dataclass(frozen=True)
+class CompetitionSpec:
+    """Everything particular to one competition.
+
+    Attributes:
+        name: short name, used for the data folder and the run directory.
+        task: binary, multiclass, multilabel or regression.
+        target: target column name(s) in the training file.
+        metric: a name from :mod:`kagglekit.metrics` (``accuracy``, ``roc_auc``, ``rmse``...).
+        features: factory of a fresh, unfitted preprocessor (``_partial_: true`` in YAML).
+        data_dir: folder holding the files (default ``data/<name>``).
+        id_column: id column of train/test files; ``None`` when the test rows line up with
+            ``sample_submission.csv`` by position (Kaggle's Digit Recognizer).
+        submission: ``label`` (class labels), ``probability`` or ``value`` (regression).
+        submission_id_column: id column of ``sample_submission.csv`` (default: its first column).
+        group_column: column holding groups for Group/StratifiedGroup k-fold.
+        drop_columns: columns never used as features (besides id, target and group).
+        positive_label: for binary tasks, the label whose probability is predicted.
+        threshold: probability above which a binary/multilabel prediction becomes label 1.
+        class_columns: for multiclass probability submissions, submission column -> class label
+            (default: the submission's columns in the order of the sorted classes).
+        target_transform: ``log1p`` trains a regression on log1p(target) and inverts predictions.
+        prepare: optional callable ``prepare(data_dir)`` that writes the files of a shipped
+            example competition on first use.
+    """
+
+    name: str
+    task: Task
+    target: tuple[str, ...]
+    metric: str
+    features: Callable[[], Any]
+    data_dir: Path
+    train_file: str = "train.csv"
+    test_file: str = "test.csv"
+    sample_submission_file: str = "sample_submission.csv"
+    id_column: str | None = None
+    submission: SubmissionKind = "label"
+    submission_id_column: str | None = None
+    group_column: str | None = None
+    drop_columns: tuple[str, ...] = ()
+    positive_label: Any = None
+    threshold: float = 0.5
+    class_columns: dict[str, Any] | None = None
+    target_transform: Literal["none", "log1p"] = "none"
+    prepare: Callable[[Path], Any] | None = None
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "task", Task.parse(self.task))
+        target: str | Sequence[str] = self.target
+        set_(self, "target", (target,) if isinstance(target, str) else tuple(target))
+        if not self.target:
+            raise ValueError(f"Competition {self.name!r}: `target` names no column.")
+        set_(self, "data_dir", Path(self.data_dir))
+        set_(self, "drop_columns", tuple(self.drop_columns))
+        if self.submission not in ("label", "probability", "value"):
+            raise ValueError(
+                f"Competition {self.name!r}: submission={self.submission!r}; "
+                "expected 'label', 'probability' or 'value'."
+            )
+        if self.task is Task.REGRESSION and self.submission != "value":
+            set_(self, "submission", "value")
+        if self.task is not Task.REGRESSION and self.submission == "value":
+            raise ValueError(
+                f"Competition {self.name!r}: submission='value' is for regression; "
+                f"a {self.task.value} task submits 'label' or 'probability'."
+            )
+        if self.task in (Task.BINARY, Task.MULTICLASS) and len(self.target) != 1:
+            raise ValueError(
+                f"Competition {self.name!r}: a {self.task.value} task has one target column, "
+                f"got {list(self.target)}. Use task: multilabel for several binary targets."
+            )
+        if self.target_transform not in ("none", "log1p"):
+            raise ValueError(
+                f"Competition {self.name!r}: target_transform={self.target_transform!r}; "
+                "expected 'none' or 'log1p'."
+            )
+
+    @property
+    def train_path(self) -> Path:
+        return self.data_dir / self.train_file
+
+    @property
+    def test_path(self) -> Path:
+        return self.data_dir / self.test_file
+
+    @property
+    def sample_submission_path(self) -> Path:
+        return self.data_dir / self.sample_submission_file
+
+    @property
+    def paths(self) -> tuple[Path, Path, Path]:
+        return self.train_path, self.test_path, self.sample_submission_path

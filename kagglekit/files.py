@@ -1,0 +1,114 @@
+"""Atomic file writes: a kill mid-write never leaves a partial file at the final path.
+
+Every result file of a run goes through :func:`atomic_path`: the content is written to a
+temporary file in the same folder, flushed to disk, then moved over the final name with
+``os.replace`` (atomic on POSIX and Windows within one filesystem).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class SaveError(OSError):
+    """Writing a result file failed; the message names the path."""
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it over ``path``.
+
+    The temporary name keeps the final suffix (``model.tmp-x1y2.weights.h5``) so that writers
+    which check extensions (Keras) accept it. On any error the temporary file is removed and the
+    previous file at ``path``, if any, is left untouched.
+    """
+    final = Path(path)
+    if final.is_dir():
+        raise SaveError(f"Cannot write {final}: the path is a directory. Remove it or choose another path.")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        suffix = "".join(final.suffixes)
+        stem = final.name[: len(final.name) - len(suffix)] if suffix else final.name
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.tmp-", suffix=suffix, dir=final.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise SaveError(f"Cannot write {final}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    # Some writers (h5py) refuse to open an existing file in some modes; start from nothing.
+    tmp.unlink()
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise SaveError(f"Writing {final} produced no file.")
+        _fsync_file(tmp)
+        os.replace(tmp, final)
+    except SaveError:
+        raise
+    except OSError as exc:
+        raise SaveError(f"Cannot write {final}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+    return Path(path)
+
+
+def save_array(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Save a numeric array as ``.npy`` (never pickled)."""
+    if array.dtype == object:
+        raise TypeError(f"Refusing to save an object array to {path}: it would need pickle.")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, array, allow_pickle=False)
+    return Path(path)
+
+
+def load_array(path: str | os.PathLike[str]) -> np.ndarray:
+    return np.asarray(np.load(path, allow_pickle=False))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")

@@ -1,0 +1,58 @@
+"""Layers shared by the factories: inputs from specs, dense stacks, output heads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs
+
+
+def make_inputs(inputs: ModelInputs) -> dict[str, keras.KerasTensor]:
+    return {name: keras.Input(shape=spec.shape, dtype=spec.dtype, name=name) for name, spec in inputs.items()}
+
+
+def make_input(name: str, spec: InputSpec) -> keras.KerasTensor:
+    return keras.Input(shape=spec.shape, dtype=spec.dtype, name=name)
+
+
+def dense_stack(
+    x: Any,
+    units: Sequence[int],
+    *,
+    activation: Any = "relu",
+    dropout: float | Sequence[float] = 0.0,
+    batch_norm: bool = False,
+    kernel_initializer: Any = "glorot_uniform",
+    kernel_regularizer: Any = None,
+    name: str = "dense",
+) -> Any:
+    """Dense -> [BatchNorm] -> Activation -> [Dropout], once per entry of ``units``."""
+    rates = list(dropout) if isinstance(dropout, Sequence) else [dropout] * len(units)
+    if len(rates) != len(units):
+        raise ValueError(f"dropout has {len(rates)} rates for {len(units)} dense layers; give one or one each.")
+    for i, (n, rate) in enumerate(zip(units, rates, strict=True)):
+        x = keras.layers.Dense(
+            n,
+            use_bias=not batch_norm,
+            kernel_initializer=kernel_initializer,
+            kernel_regularizer=keras.regularizers.get(kernel_regularizer),
+            name=f"{name}_{i}",
+        )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{name}_{i}_bn")(x)
+        x = keras.layers.Activation(activation, name=f"{name}_{i}_act")(x)
+        if rate:
+            x = keras.layers.Dropout(rate, name=f"{name}_{i}_dropout")(x)
+    return x
+
+
+def output_heads(x: Any, outputs: ModelOutputs, *, kernel_initializer: Any = "glorot_uniform") -> Any:
+    """One Dense head per output spec (a single tensor when there is one head)."""
+    heads = {
+        o.name: keras.layers.Dense(o.units, activation=o.activation, kernel_initializer=kernel_initializer, name=o.name)(x)
+        for o in outputs
+    }
+    return next(iter(heads.values())) if len(heads) == 1 else heads

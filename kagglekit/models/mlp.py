@@ -1,0 +1,52 @@
+"""Multi-layer perceptron for tabular features."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+
+from kagglekit.models.blocks import dense_stack, make_input, output_heads
+from kagglekit.models.specs import ModelInputs, ModelOutputs, single_input
+
+
+def build_mlp(
+    inputs: ModelInputs,
+    outputs: ModelOutputs,
+    *,
+    hidden_units: Sequence[int] = (256, 128),
+    activation: Any = "relu",
+    dropout: float | Sequence[float] = 0.2,
+    batch_norm: bool = True,
+    input_dropout: float = 0.0,
+    kernel_initializer: Any = "he_normal",
+    kernel_regularizer: Any = None,
+    name: str = "mlp",
+) -> keras.Model:
+    """Dense layers over one flat feature vector.
+
+    Args:
+        hidden_units: width of each hidden layer.
+        activation: any Keras activation name or callable (``relu``, ``gelu``, ``swish``...).
+        dropout: one rate for every layer or one per layer.
+        batch_norm: BatchNormalization after each Dense (before the activation).
+        input_dropout: dropout on the input features.
+        kernel_initializer / kernel_regularizer: any Keras initializer / regularizer (name,
+            dict or object).
+    """
+    input_name, spec = single_input(inputs, "build_mlp")
+    x_in = make_input(input_name, spec)
+    x = keras.layers.Flatten(name="flatten")(x_in) if len(spec.shape) > 1 else x_in
+    if input_dropout:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
+    x = dense_stack(
+        x,
+        hidden_units,
+        activation=activation,
+        dropout=dropout,
+        batch_norm=batch_norm,
+        kernel_initializer=kernel_initializer,
+        kernel_regularizer=kernel_regularizer,
+    )
+    return keras.Model(x_in, output_heads(x, outputs), name=name)

@@ -1,0 +1,46 @@
+"""What a model factory is told about its inputs and outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One model input: its per-sample shape and dtype (``vocabulary`` for integer tokens)."""
+
+    shape: tuple[int | None, ...]
+    dtype: str = "float32"
+    vocabulary: int | None = None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One model output head: units, final activation and its default loss."""
+
+    name: str
+    units: int
+    activation: str
+    loss: str
+
+
+ModelInputs = dict[str, InputSpec]
+ModelOutputs = list[OutputSpec]
+
+
+def single_input(inputs: ModelInputs, factory: str) -> tuple[str, InputSpec]:
+    if len(inputs) != 1:
+        raise ValueError(
+            f"{factory} takes one input, but the data provides {len(inputs)}: {sorted(inputs)}. "
+            "Use a multi-input model for several inputs."
+        )
+    return next(iter(inputs.items()))
+
+
+def single_output(outputs: ModelOutputs, factory: str) -> OutputSpec:
+    if len(outputs) != 1:
+        raise ValueError(
+            f"{factory} has one output head, but the task needs {len(outputs)}: "
+            f"{[o.name for o in outputs]}. Use a multi-output model."
+        )
+    return outputs[0]

@@ -1,0 +1,1 @@
+"""Training: callbacks, one fold's fit, and the cross-validation loop."""

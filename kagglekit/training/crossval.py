@@ -1,0 +1,227 @@
+"""The cross-validation loop: every fold -> out-of-fold and test predictions.
+
+Each fold writes its own folder (``fold_<k>/``): weights, history, preprocessing statistics,
+validation and test predictions, and ``state.json`` last. A rerun over the same run directory
+skips the folds whose ``state.json`` says complete and reuses their predictions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from kagglekit.cv import fold_indices, n_folds
+from kagglekit.data.preprocessing import Preprocessor
+from kagglekit.files import atomic_path, load_array, read_json, save_array, write_json
+from kagglekit.metrics import Metric
+from kagglekit.targets import TargetCodec
+from kagglekit.training.callbacks import CallbackFactory, checkpoint_path, for_fold
+from kagglekit.training.fit import (
+    ModelFactory,
+    OptimizerFactory,
+    TrainerSettings,
+    build_model,
+    fit_model,
+    predict,
+    take_rows,
+)
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_FILE = "model.weights.h5"
+
+
+@dataclass(frozen=True)
+class FoldRecipe:
+    """Everything needed to train any fold, as typed objects (no config past this point)."""
+
+    make_preprocessor: Callable[[], Preprocessor]
+    make_model: ModelFactory
+    make_optimizer: OptimizerFactory
+    callbacks: Sequence[CallbackFactory]
+    settings: TrainerSettings
+    codec: TargetCodec
+    metric: Metric
+    forward_only: bool = False
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    fold: int
+    score: float
+    valid_rows: np.ndarray
+    oof: np.ndarray
+    test_pred: np.ndarray
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CVResult:
+    oof: np.ndarray
+    test_pred: np.ndarray
+    folds: list[FoldResult]
+
+    @property
+    def fold_scores(self) -> list[float]:
+        return [f.score for f in self.folds]
+
+
+def fold_dir(run_dir: Path, k: int) -> Path:
+    return run_dir / f"fold_{k}"
+
+
+def fit_preprocessor(recipe: FoldRecipe, train: pd.DataFrame) -> Preprocessor:
+    return recipe.make_preprocessor().fit(train)
+
+
+def build_fold_model(recipe: FoldRecipe, preprocessor: Preprocessor) -> keras.Model:
+    return build_model(
+        recipe.make_model,
+        preprocessor.input_specs(),
+        recipe.codec.outputs(),
+        make_optimizer=recipe.make_optimizer,
+        loss=recipe.settings.loss,
+        metrics=recipe.settings.metrics,
+        loss_weights=recipe.settings.loss_weights,
+    )
+
+
+def _load_finished(directory: Path, n_valid: int, n_test: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray] | None:
+    state_file = directory / "state.json"
+    if not state_file.exists():
+        return None
+    try:
+        state = read_json(state_file)
+        if state.get("status") != "complete":
+            return None
+        oof = load_array(directory / "oof.npy")
+        test = load_array(directory / "test_pred.npy")
+    except (OSError, ValueError) as exc:
+        log.warning("%s: cannot reuse the finished fold (%s); training it again.", directory, exc)
+        return None
+    if len(oof) != n_valid or len(test) != n_test:
+        log.warning("%s: stored predictions do not match the data; training the fold again.", directory)
+        return None
+    return state, oof, test
+
+
+def run_fold(
+    k: int,
+    recipe: FoldRecipe,
+    train_frame: pd.DataFrame,
+    y: np.ndarray,
+    test_frame: pd.DataFrame,
+    folds: np.ndarray,
+    run_dir: Path,
+) -> FoldResult:
+    directory = fold_dir(run_dir, k)
+    train_rows, valid_rows = fold_indices(folds, k, forward_only=recipe.forward_only)
+    finished = _load_finished(directory, len(valid_rows), len(test_frame))
+    truth = recipe.codec.encoded_truth(y[valid_rows])
+    if finished is not None:
+        state, oof, test = finished
+        log.info("Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"])
+        return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
+
+    started = time.perf_counter()
+    directory.mkdir(parents=True, exist_ok=True)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(recipe.settings.seed + k)
+
+    preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
+    write_json(directory / "preprocessing.json", preprocessor.state())
+    x_all = preprocessor.transform(train_frame)
+    x_test = preprocessor.transform(test_frame)
+    x_train, x_valid = take_rows(x_all, train_rows), take_rows(x_all, valid_rows)
+
+    model = build_fold_model(recipe, preprocessor)
+    callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
+    log.info("Fold %d: %d training rows, %d validation rows.", k, len(train_rows), len(valid_rows))
+    history = fit_model(
+        model, (x_train, y[train_rows]), (x_valid, y[valid_rows]), settings=recipe.settings, callbacks=callbacks
+    )
+
+    weights = directory / WEIGHTS_FILE
+    best = checkpoint_path(callbacks)
+    if best is not None and best.exists():
+        model.load_weights(str(best))
+    else:
+        with atomic_path(weights) as tmp:
+            model.save_weights(str(tmp))
+
+    batch = recipe.settings.predict_batch_size
+    oof = recipe.codec.to_predictions(predict(model, x_valid, batch))
+    test = recipe.codec.to_predictions(predict(model, x_test, batch))
+    _check_finite(oof, f"fold {k} validation predictions")
+    _check_finite(test, f"fold {k} test predictions")
+    score = recipe.metric(truth, oof, recipe.codec.task, recipe.codec.threshold)
+
+    save_array(directory / "oof.npy", oof)
+    save_array(directory / "test_pred.npy", test)
+    state = {
+        "status": "complete",
+        "fold": k,
+        "score": score,
+        "n_train": len(train_rows),
+        "n_valid": len(valid_rows),
+        "epochs_run": len(history.epoch),
+        "best_epoch": _best_epoch(history, callbacks),
+        "weights": str(best if best is not None and best.exists() else weights),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    write_json(directory / "state.json", state)
+    log.info("Fold %d: %s = %.6f (%d epochs, %.1fs).", k, recipe.metric.name, score, state["epochs_run"], state["seconds"])
+    return FoldResult(k, score, valid_rows, oof, test, state)
+
+
+def cross_validate(
+    recipe: FoldRecipe,
+    train_frame: pd.DataFrame,
+    y: np.ndarray,
+    test_frame: pd.DataFrame,
+    folds: np.ndarray,
+    run_dir: Path,
+) -> CVResult:
+    """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test predictions."""
+    selected = list(recipe.settings.folds) if recipe.settings.folds is not None else list(range(n_folds(folds)))
+    unknown = [k for k in selected if not 0 <= k < n_folds(folds)]
+    if unknown:
+        raise ValueError(f"trainer.folds names fold(s) {unknown}, but there are {n_folds(folds)} folds.")
+    results = [run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir) for k in selected]
+    width = results[0].oof.reshape(len(results[0].oof), -1).shape[1]
+    oof = np.full((len(train_frame), width), np.nan)
+    for result in results:
+        oof[result.valid_rows] = result.oof.reshape(len(result.oof), -1)
+    test_pred = np.mean([r.test_pred for r in results], axis=0)
+    if results[0].oof.ndim == 1:
+        oof = oof[:, 0]
+    return CVResult(oof=oof, test_pred=test_pred, folds=results)
+
+
+def _best_epoch(history: keras.callbacks.History, callbacks: list[keras.callbacks.Callback]) -> int | None:
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.best_epoch is not None:
+            return int(callback.best_epoch) + 1
+    return None
+
+
+class NonFinitePredictionsError(ValueError):
+    pass
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        raise NonFinitePredictionsError(
+            f"The model gave NaN/inf for {int(bad.sum())} row(s) of the {what} (first rows: {rows}). "
+            "Training probably diverged: lower the learning rate or check the inputs for NaN/inf."
+        )
