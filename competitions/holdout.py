@@ -16,4 +16,6 @@ def split_holdout(frame: pd.DataFrame, stratify: str) -> tuple[pd.DataFrame, pd.
     train_rows, test_rows = train_test_split(
         rows, test_size=TEST_FRACTION, random_state=SEED, stratify=frame[stratify]
     )
-    return frame.iloc[np.sort(train_rows)].reset_index(drop=True), frame.iloc[np.sort(test_rows)].reset_index(drop=True)
+    return frame.iloc[np.sort(train_rows)].reset_index(drop=True), frame.iloc[
+        np.sort(test_rows)
+    ].reset_index(drop=True)

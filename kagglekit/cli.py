@@ -1,22 +1,21 @@
 """Command line: ``kagglekit train|predict|prepare ...`` (``scripts/*.py`` call the same code).
 
-    kagglekit train competition=titanic model=mlp trainer.epochs=50
-    kagglekit predict outputs/titanic/2026-11-26_10-00-00
-    kagglekit prepare digits
+kagglekit train competition=titanic model=mlp trainer.epochs=50
+kagglekit predict outputs/titanic/2026-11-26_10-00-00
+kagglekit prepare digits
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
-import os
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TensorFlow start-up chatter
 
-import hydra  # noqa: E402
+import hydra
 from omegaconf import DictConfig
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
@@ -44,20 +43,42 @@ def predict_main(argv: list[str] | None = None) -> None:
         prog="kagglekit predict",
         description="Rebuild a run's submission from its fold checkpoints, without training.",
     )
-    parser.add_argument("run_dir", type=Path, help="a finished run directory (holds config.yaml, folds.csv, fold_*/)")
-    parser.add_argument("--test", type=Path, default=None, help="another test file of the same layout")
-    parser.add_argument("--sample-submission", type=Path, default=None, help="the sample submission for --test")
-    parser.add_argument("--output", type=Path, default=None, help="where to write (default: <run_dir>/submission.csv)")
+    parser.add_argument(
+        "run_dir",
+        type=Path,
+        help="a finished run directory (holds config.yaml, folds.csv, fold_*/)",
+    )
+    parser.add_argument(
+        "--test", type=Path, default=None, help="another test file of the same layout"
+    )
+    parser.add_argument(
+        "--sample-submission", type=Path, default=None, help="the sample submission for --test"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="where to write (default: <run_dir>/submission.csv)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+    )
     from kagglekit.pipeline import predict
 
-    path = predict(args.run_dir, test_file=args.test, sample_submission=args.sample_submission, output=args.output)
+    path = predict(
+        args.run_dir,
+        test_file=args.test,
+        sample_submission=args.sample_submission,
+        output=args.output,
+    )
     print(path)
 
 
 def prepare_main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="kagglekit prepare", description="Write a shipped example's data files.")
+    parser = argparse.ArgumentParser(
+        prog="kagglekit prepare", description="Write a shipped example's data files."
+    )
     parser.add_argument("competition", help="digits, titanic, ...")
     parser.add_argument("--data-dir", type=Path, default=None, help="default: data/<competition>")
     args = parser.parse_args(argv)
@@ -68,7 +89,9 @@ def prepare_main(argv: list[str] | None = None) -> None:
         cfg = compose("config", overrides=[f"competition={args.competition}"])
     spec = instantiate(cfg.competition, _convert_="all")
     if spec.prepare is None:
-        sys.exit(f"Competition {args.competition!r} ships no prepare step: download its files into {spec.data_dir}.")
+        sys.exit(
+            f"Competition {args.competition!r} ships no prepare step: download its files into {spec.data_dir}."
+        )
     print(spec.prepare(args.data_dir or spec.data_dir))
 
 

@@ -86,7 +86,9 @@ def is_forward_only(splitter: Splitter) -> bool:
     return "TimeSeries" in _splitter_name(splitter)
 
 
-def fold_indices(folds: np.ndarray, k: int, *, forward_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def fold_indices(
+    folds: np.ndarray, k: int, *, forward_only: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation row indices of fold ``k``.
 
     With ``forward_only`` (time-series splits) only the rows validated in earlier folds, or never
@@ -110,7 +112,8 @@ def save_folds(path: Path, folds: np.ndarray, ids: pd.Series | None) -> None:
 def load_folds(path: Path, n_rows: int, ids: pd.Series | None) -> np.ndarray:
     """Read ``folds.csv`` and refuse it when it does not match the data."""
     try:
-        frame = pd.read_csv(path)
+        # ids stay text: "007" must not come back as 7
+        frame = pd.read_csv(path, dtype={"id": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
         raise FoldsError(f"Cannot read {path}: {exc}. Delete it to make new folds.") from exc
     if "fold" not in frame.columns:

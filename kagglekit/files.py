@@ -44,7 +44,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     if final.is_dir():
-        raise SaveError(f"Cannot write {final}: the path is a directory. Remove it or choose another path.")
+        raise SaveError(
+            f"Cannot write {final}: the path is a directory. Remove it or choose another path."
+        )
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         suffix = "".join(final.suffixes)
@@ -78,7 +80,9 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+    return write_text(
+        path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
+    )
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -28,7 +28,9 @@ class Metric:
     def direction(self) -> str:
         return "maximize" if self.greater_is_better else "minimize"
 
-    def __call__(self, y_true: np.ndarray, predictions: np.ndarray, task: Task, threshold: float = 0.5) -> float:
+    def __call__(
+        self, y_true: np.ndarray, predictions: np.ndarray, task: Task, threshold: float = 0.5
+    ) -> float:
         return float(self.fn(y_true, predictions, task, threshold))
 
     def is_better(self, a: float, b: float) -> bool:
@@ -70,7 +72,9 @@ def _log_loss(y: np.ndarray, p: np.ndarray, task: Task, _: float) -> float:
 def _roc_auc(y: np.ndarray, p: np.ndarray, task: Task, _: float) -> float:
     y, p = _probs(y, p, task)
     if task is Task.MULTICLASS:
-        return float(skm.roc_auc_score(y.astype(int), p, multi_class="ovr", labels=list(range(p.shape[1]))))
+        return float(
+            skm.roc_auc_score(y.astype(int), p, multi_class="ovr", labels=list(range(p.shape[1])))
+        )
     return float(skm.roc_auc_score(y, p, average="macro"))
 
 

@@ -26,7 +26,7 @@ from kagglekit.files import save_array, write_csv, write_json, write_text
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.submission import build_submission, write_submission
 from kagglekit.targets import TargetCodec
-from kagglekit.training.crossval import CVResult, FoldRecipe, cross_validate
+from kagglekit.training.crossval import CVResult, FoldHooks, FoldRecipe, cross_validate
 from kagglekit.training.fit import TrainerSettings
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,17 @@ def hydra_run_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
-def train(cfg: DictConfig, run_dir: Path | None = None) -> RunResult:
-    """Run the whole pipeline for one config; ``run_dir`` defaults to Hydra's run directory."""
+def train(
+    cfg: DictConfig, run_dir: Path | None = None, hooks: FoldHooks | None = None
+) -> RunResult:
+    """Run the whole pipeline for one config; ``run_dir`` defaults to Hydra's run directory.
+
+    ``hooks`` lets a caller (the tuner) add per-fold callbacks and watch finished folds.
+    """
     run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
-    return run(build_parts(cfg), run_dir)
+    return run(build_parts(cfg), run_dir, hooks)
 
 
 def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
@@ -113,7 +118,7 @@ def make_folds(parts: RunParts, data: CompetitionData, y: np.ndarray, run_dir: P
     return folds
 
 
-def recipe_for(parts: RunParts, codec: TargetCodec) -> FoldRecipe:
+def recipe_for(parts: RunParts, codec: TargetCodec, hooks: FoldHooks | None = None) -> FoldRecipe:
     return FoldRecipe(
         make_preprocessor=parts.spec.features,
         make_model=parts.make_model,
@@ -123,6 +128,7 @@ def recipe_for(parts: RunParts, codec: TargetCodec) -> FoldRecipe:
         codec=codec,
         metric=parts.metric,
         forward_only=cvlib.is_forward_only(parts.splitter),
+        hooks=hooks,
     )
 
 
@@ -137,12 +143,14 @@ def prediction_columns(codec: TargetCodec) -> list[str]:
 def prediction_frame(
     predictions: np.ndarray, codec: TargetCodec, ids: pd.Series | None, id_name: str
 ) -> pd.DataFrame:
-    frame = pd.DataFrame(predictions.reshape(len(predictions), -1), columns=prediction_columns(codec))
+    frame = pd.DataFrame(
+        predictions.reshape(len(predictions), -1), columns=prediction_columns(codec)
+    )
     frame.insert(0, id_name, ids.to_numpy() if ids is not None else np.arange(len(frame)))
     return frame
 
 
-def run(parts: RunParts, run_dir: Path) -> RunResult:
+def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunResult:
     started = time.perf_counter()
     spec = parts.spec
     write_json(run_dir / "run_state.json", {"status": "running", "competition": spec.name})
@@ -150,7 +158,9 @@ def run(parts: RunParts, run_dir: Path) -> RunResult:
     codec = make_codec(spec, data)
     y = codec.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir)
-    result = cross_validate(recipe_for(parts, codec), data.train, y, data.test, folds, run_dir)
+    result = cross_validate(
+        recipe_for(parts, codec, hooks), data.train, y, data.test, folds, run_dir
+    )
 
     scores = score_oof(result, codec, parts.metric, y)
     id_name = spec.id_column or "row"
@@ -161,7 +171,8 @@ def run(parts: RunParts, run_dir: Path) -> RunResult:
         "oof_csv": write_csv(run_dir / "oof.csv", oof_frame),
         "test_pred": save_array(run_dir / "test_pred.npy", result.test_pred),
         "test_pred_csv": write_csv(
-            run_dir / "test_pred.csv", prediction_frame(result.test_pred, codec, data.test_ids, id_name)
+            run_dir / "test_pred.csv",
+            prediction_frame(result.test_pred, codec, data.test_ids, id_name),
         ),
     }
     scores.update(
@@ -178,10 +189,17 @@ def run(parts: RunParts, run_dir: Path) -> RunResult:
         scores["cv"],
         ", ".join(f"{s:.4f}" for s in scores["folds"]),
     )
-    paths["submission"] = make_submission(spec, codec, data, result.test_pred, run_dir / "submission.csv")
+    paths["submission"] = make_submission(
+        spec, codec, data, result.test_pred, run_dir / "submission.csv"
+    )
     write_json(
         run_dir / "run_state.json",
-        {"status": "complete", "competition": spec.name, "cv": scores["cv"], "submission": "submission.csv"},
+        {
+            "status": "complete",
+            "competition": spec.name,
+            "cv": scores["cv"],
+            "submission": "submission.csv",
+        },
     )
     log.info("Submission: %s", paths["submission"])
     return RunResult(
@@ -194,7 +212,9 @@ def run(parts: RunParts, run_dir: Path) -> RunResult:
     )
 
 
-def score_oof(result: CVResult, codec: TargetCodec, metric: Metric, y: np.ndarray) -> dict[str, Any]:
+def score_oof(
+    result: CVResult, codec: TargetCodec, metric: Metric, y: np.ndarray
+) -> dict[str, Any]:
     validated = np.concatenate([f.valid_rows for f in result.folds])
     validated.sort()
     truth = codec.encoded_truth(y[validated])
@@ -213,17 +233,28 @@ def score_oof(result: CVResult, codec: TargetCodec, metric: Metric, y: np.ndarra
 
 
 def make_submission(
-    spec: CompetitionSpec, codec: TargetCodec, data: CompetitionData, test_pred: np.ndarray, path: Path
+    spec: CompetitionSpec,
+    codec: TargetCodec,
+    data: CompetitionData,
+    test_pred: np.ndarray,
+    path: Path,
 ) -> Path:
     sample = data.sample_submission
     id_column = spec.submission_id_column or str(sample.columns[0])
     value_columns = [c for c in sample.columns if c != id_column]
     values = codec.submission_values(test_pred, value_columns, spec.submission, spec.class_columns)
-    labels = codec.classes if spec.submission == "label" and codec.task is not Task.MULTILABEL else None
+    labels = (
+        codec.classes if spec.submission == "label" and codec.task is not Task.MULTILABEL else None
+    )
     if codec.task is Task.MULTILABEL and spec.submission == "label":
         labels = (0, 1)
     submission = build_submission(
-        sample, values, kind=spec.submission, test_ids=data.test_ids, id_column=id_column, labels=labels
+        sample,
+        values,
+        kind=spec.submission,
+        test_ids=data.test_ids,
+        id_column=id_column,
+        labels=labels,
     )
     return write_submission(path, submission)
 
@@ -252,7 +283,12 @@ def predict(
     file of the same layout, e.g. a code competition's hidden test set.
     """
     from kagglekit.files import load_array, read_json
-    from kagglekit.training.crossval import WEIGHTS_FILE, build_fold_model, fit_preprocessor, fold_dir
+    from kagglekit.training.crossval import (
+        WEIGHTS_FILE,
+        build_fold_model,
+        fit_preprocessor,
+        fold_dir,
+    )
     from kagglekit.training.fit import predict as model_predict
 
     run_dir = Path(run_dir)
@@ -261,7 +297,9 @@ def predict(
     if test_file is not None:
         spec = dataclasses.replace(spec, test_file=str(Path(test_file).resolve()))
     if sample_submission is not None:
-        spec = dataclasses.replace(spec, sample_submission_file=str(Path(sample_submission).resolve()))
+        spec = dataclasses.replace(
+            spec, sample_submission_file=str(Path(sample_submission).resolve())
+        )
     data = load_competition(spec)
     codec = make_codec(spec, data)
     folds = cvlib.load_folds(run_dir / "folds.csv", data.n_train, data.train_ids)
@@ -273,16 +311,24 @@ def predict(
         if not weights.exists():
             if parts.settings.folds is not None and k not in parts.settings.folds:
                 continue
-            raise FileNotFoundError(f"{weights} not found: fold {k} of {run_dir} has no checkpoint.")
+            raise FileNotFoundError(
+                f"{weights} not found: fold {k} of {run_dir} has no checkpoint."
+            )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=recipe.forward_only)
         preprocessor = fit_preprocessor(recipe, data.train.iloc[train_rows])
         model = build_fold_model(recipe, preprocessor)
         try:
             model.load_weights(str(weights))
         except (OSError, ValueError) as exc:
-            raise RuntimeError(f"Cannot load {weights}: {exc}. Retrain fold {k} (delete {directory}).") from exc
+            raise RuntimeError(
+                f"Cannot load {weights}: {exc}. Retrain fold {k} (delete {directory})."
+            ) from exc
         predictions.append(
-            codec.to_predictions(model_predict(model, preprocessor.transform(data.test), parts.settings.predict_batch_size))
+            codec.to_predictions(
+                model_predict(
+                    model, preprocessor.transform(data.test), parts.settings.predict_batch_size
+                )
+            )
         )
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:
@@ -291,6 +337,9 @@ def predict(
     if test_file is None and sample_submission is None:
         stored = run_dir / "test_pred.npy"
         if stored.exists() and read_json(run_dir / "run_state.json").get("status") == "complete":
-            log.info("Max difference to the stored test predictions: %.3g", float(np.max(np.abs(load_array(stored) - test_pred))))
+            log.info(
+                "Max difference to the stored test predictions: %.3g",
+                float(np.max(np.abs(load_array(stored) - test_pred))),
+            )
     out = Path(output) if output is not None else run_dir / "submission.csv"
     return make_submission(spec, codec, data, test_pred, out)

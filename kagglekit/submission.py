@@ -65,7 +65,7 @@ def align_to_sample(
             f"have no prediction (first: {_first(missing)}), {len(extra)} predicted id(s) are not in the "
             f"sample (first: {_first(extra)})."
         )
-    order = position.loc[key_sample].to_numpy()
+    order = position.loc[list(key_sample)].to_numpy()
     out = values.iloc[order].reset_index(drop=True)
     out.insert(0, id_column, sample_ids.to_numpy())
     return out
@@ -86,7 +86,9 @@ def validate_submission(
             f"Header {list(submission.columns)} differs from the sample submission's {list(sample.columns)}."
         )
     if len(submission) != len(sample):
-        raise SubmissionError(f"Wrong row count: {len(submission)} rows, the sample submission has {len(sample)}.")
+        raise SubmissionError(
+            f"Wrong row count: {len(submission)} rows, the sample submission has {len(sample)}."
+        )
     ids = submission[id_column]
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
@@ -140,10 +142,14 @@ def build_submission(
     """Prediction values (one row per test row, the sample's value columns) -> checked submission."""
     id_column = id_column or str(sample.columns[0])
     if id_column not in sample.columns:
-        raise SubmissionError(f"The sample submission has no column {id_column!r}: {list(sample.columns)}.")
+        raise SubmissionError(
+            f"The sample submission has no column {id_column!r}: {list(sample.columns)}."
+        )
     value_columns = [c for c in sample.columns if c != id_column]
     if list(values.columns) != value_columns:
-        raise SubmissionError(f"Prediction columns {list(values.columns)} differ from the sample's {value_columns}.")
+        raise SubmissionError(
+            f"Prediction columns {list(values.columns)} differ from the sample's {value_columns}."
+        )
     submission = align_to_sample(sample, id_column, values, test_ids)
     submission = submission[list(sample.columns)]
     for column in value_columns:
@@ -153,10 +159,14 @@ def build_submission(
 
 
 def _match_dtype(values: pd.Series, example: pd.Series, kind: SubmissionKind) -> pd.Series:
-    """Class labels take the sample's integer type when they are whole numbers."""
+    """Class labels take the sample's integer type when they are whole numbers.
+
+    Boolean samples (``False``) keep the predicted labels as they are: casting them to 0/1
+    would write labels that are not the competition's classes.
+    """
     if kind != "label":
         return values
-    if pd.api.types.is_integer_dtype(example) or pd.api.types.is_bool_dtype(example):
+    if pd.api.types.is_integer_dtype(example):
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.notna().all() and (numeric == numeric.round()).all():
             return numeric.astype("int64")

@@ -65,12 +65,18 @@ class TargetCodec:
                 raise ValueError(f"Target {columns[0]!r} has a single class: {uniques}.")
             classes = tuple(_plain(u) for u in uniques)
         elif task is Task.MULTILABEL:
-            bad = [c for c in columns if not set(pd.unique(targets[c])) <= {0, 1, True, False}]
+            bad = [c for c in columns if not set(pd.unique(targets[c])) <= {0, 1}]
             if bad:
-                raise ValueError(f"Multilabel targets must be 0/1; column(s) {bad} hold other values.")
+                raise ValueError(
+                    f"Multilabel targets must be 0/1; column(s) {bad} hold other values."
+                )
         elif transform == "log1p" and (targets.to_numpy(dtype=float) <= -1).any():
-            raise ValueError(f"target_transform=log1p needs targets > -1; {list(columns)} has smaller values.")
-        return cls(task=task, columns=columns, classes=classes, transform=transform, threshold=threshold)
+            raise ValueError(
+                f"target_transform=log1p needs targets > -1; {list(columns)} has smaller values."
+            )
+        return cls(
+            task=task, columns=columns, classes=classes, transform=transform, threshold=threshold
+        )
 
     # -- encoding -----------------------------------------------------------------------------
     def encode(self, targets: pd.DataFrame) -> np.ndarray:
@@ -78,7 +84,9 @@ class TargetCodec:
             index = {c: i for i, c in enumerate(self.classes)}
             values = targets.iloc[:, 0].map(lambda v: index.get(_plain(v), -1)).to_numpy()
             if (values < 0).any():
-                raise ValueError(f"Target {self.columns[0]!r} holds a label outside {self.classes}.")
+                raise ValueError(
+                    f"Target {self.columns[0]!r} holds a label outside {self.classes}."
+                )
             return values.astype("float32" if self.task is Task.BINARY else "int32")
         array = targets.to_numpy(dtype="float32")
         if self.task is Task.REGRESSION and self.transform == "log1p":
@@ -90,7 +98,11 @@ class TargetCodec:
         if self.task is Task.BINARY:
             return [OutputSpec("output", 1, "sigmoid", "binary_crossentropy")]
         if self.task is Task.MULTICLASS:
-            return [OutputSpec("output", len(self.classes), "softmax", "sparse_categorical_crossentropy")]
+            return [
+                OutputSpec(
+                    "output", len(self.classes), "softmax", "sparse_categorical_crossentropy"
+                )
+            ]
         if self.task is Task.MULTILABEL:
             return [OutputSpec("output", len(self.columns), "sigmoid", "binary_crossentropy")]
         return [OutputSpec("output", len(self.columns), "linear", "mean_squared_error")]
@@ -115,7 +127,9 @@ class TargetCodec:
     def labels(self, predictions: np.ndarray) -> np.ndarray:
         """Predictions -> class labels (binary/multiclass) or 0/1 matrix (multilabel)."""
         if self.task is Task.BINARY:
-            return np.asarray(self.classes, dtype=object)[(predictions >= self.threshold).astype(int)]
+            return np.asarray(self.classes, dtype=object)[
+                (predictions >= self.threshold).astype(int)
+            ]
         if self.task is Task.MULTICLASS:
             return np.asarray(self.classes, dtype=object)[predictions.argmax(axis=1)]
         if self.task is Task.MULTILABEL:
@@ -150,7 +164,9 @@ class TargetCodec:
         index = {c: i for i, c in enumerate(self.classes)}
         unknown = [v for v in mapping.values() if _plain(v) not in index]
         if unknown:
-            raise ValueError(f"class_columns maps to unknown class(es) {unknown}; classes: {self.classes}.")
+            raise ValueError(
+                f"class_columns maps to unknown class(es) {unknown}; classes: {self.classes}."
+            )
         return pd.DataFrame({col: predictions[:, index[_plain(mapping[col])]] for col in columns})
 
 

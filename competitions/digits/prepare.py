@@ -21,7 +21,9 @@ from kagglekit.files import write_csv
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     digits = load_digits()
-    pixels = pd.DataFrame(digits.data.astype(int), columns=[f"pixel{i}" for i in range(digits.data.shape[1])])
+    pixels = pd.DataFrame(
+        digits.data.astype(int), columns=[f"pixel{i}" for i in range(digits.data.shape[1])]
+    )
     frame = pd.concat([pd.Series(digits.target, name="label"), pixels], axis=1)
     return split_holdout(frame, stratify="label")
 
@@ -36,7 +38,10 @@ def prepare(data_dir: Path | str = "data/digits") -> Path:
     data_dir = Path(data_dir)
     train, test = _frames()
     write_csv(data_dir / "test.csv", test.drop(columns=["label"]))
-    write_csv(data_dir / "sample_submission.csv", pd.DataFrame({"ImageId": range(1, len(test) + 1), "Label": 0}))
+    write_csv(
+        data_dir / "sample_submission.csv",
+        pd.DataFrame({"ImageId": range(1, len(test) + 1), "Label": 0}),
+    )
     write_csv(data_dir / "train.csv", train)
     return data_dir
 

@@ -46,7 +46,10 @@ def prepare(data_dir: Path | str = "data/titanic") -> Path:
     data_dir = Path(data_dir)
     train, test = _frames()
     write_csv(data_dir / "test.csv", test.drop(columns=["Survived"]))
-    write_csv(data_dir / "sample_submission.csv", pd.DataFrame({"PassengerId": test["PassengerId"], "Survived": 0}))
+    write_csv(
+        data_dir / "sample_submission.csv",
+        pd.DataFrame({"PassengerId": test["PassengerId"], "Survived": 0}),
+    )
     write_csv(data_dir / "train.csv", train)
     return data_dir
 

@@ -11,7 +11,10 @@ from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs
 
 
 def make_inputs(inputs: ModelInputs) -> dict[str, keras.KerasTensor]:
-    return {name: keras.Input(shape=spec.shape, dtype=spec.dtype, name=name) for name, spec in inputs.items()}
+    return {
+        name: keras.Input(shape=spec.shape, dtype=spec.dtype, name=name)
+        for name, spec in inputs.items()
+    }
 
 
 def make_input(name: str, spec: InputSpec) -> keras.KerasTensor:
@@ -32,7 +35,9 @@ def dense_stack(
     """Dense -> [BatchNorm] -> Activation -> [Dropout], once per entry of ``units``."""
     rates = list(dropout) if isinstance(dropout, Sequence) else [dropout] * len(units)
     if len(rates) != len(units):
-        raise ValueError(f"dropout has {len(rates)} rates for {len(units)} dense layers; give one or one each.")
+        raise ValueError(
+            f"dropout has {len(rates)} rates for {len(units)} dense layers; give one or one each."
+        )
     for i, (n, rate) in enumerate(zip(units, rates, strict=True)):
         x = keras.layers.Dense(
             n,
@@ -49,10 +54,14 @@ def dense_stack(
     return x
 
 
-def output_heads(x: Any, outputs: ModelOutputs, *, kernel_initializer: Any = "glorot_uniform") -> Any:
+def output_heads(
+    x: Any, outputs: ModelOutputs, *, kernel_initializer: Any = "glorot_uniform"
+) -> Any:
     """One Dense head per output spec (a single tensor when there is one head)."""
     heads = {
-        o.name: keras.layers.Dense(o.units, activation=o.activation, kernel_initializer=kernel_initializer, name=o.name)(x)
+        o.name: keras.layers.Dense(
+            o.units, activation=o.activation, kernel_initializer=kernel_initializer, name=o.name
+        )(x)
         for o in outputs
     }
     return next(iter(heads.values())) if len(heads) == 1 else heads

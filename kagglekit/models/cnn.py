@@ -42,7 +42,9 @@ def conv_block(
             x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
         if residual and i == convs - 1:
             if shortcut.shape[-1] != filters:
-                shortcut = keras.layers.Conv2D(filters, 1, padding="same", name=f"{name}_proj")(shortcut)
+                shortcut = keras.layers.Conv2D(filters, 1, padding="same", name=f"{name}_proj")(
+                    shortcut
+                )
             x = keras.layers.Add(name=f"{name}_add")([x, shortcut])
         x = keras.layers.Activation(activation, name=f"{name}_act{i}")(x)
     if pool == "max":
@@ -85,7 +87,9 @@ def build_cnn(
     """
     input_name, spec = single_input(inputs, "build_cnn")
     if len(spec.shape) != 3:
-        raise ValueError(f"build_cnn needs (height, width, channels) images, got shape {spec.shape}.")
+        raise ValueError(
+            f"build_cnn needs (height, width, channels) images, got shape {spec.shape}."
+        )
     x_in = make_input(input_name, spec)
     x = x_in
     for b, n in enumerate(filters):

@@ -51,6 +51,20 @@ class FoldRecipe:
     codec: TargetCodec
     metric: Metric
     forward_only: bool = False
+    hooks: FoldHooks | None = None
+
+
+@dataclass(frozen=True)
+class FoldHooks:
+    """Extension points for callers such as the tuner (no config involved).
+
+    ``callbacks(k)`` adds callbacks to fold ``k`` (e.g. an Optuna pruning callback);
+    ``on_fold_end(result)`` sees each finished fold and may raise to stop the run
+    (e.g. ``optuna.TrialPruned`` after a bad fold).
+    """
+
+    callbacks: Callable[[int], Sequence[keras.callbacks.Callback]] | None = None
+    on_fold_end: Callable[[FoldResult], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,9 @@ def build_fold_model(recipe: FoldRecipe, preprocessor: Preprocessor) -> keras.Mo
     )
 
 
-def _load_finished(directory: Path, n_valid: int, n_test: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray] | None:
+def _load_finished(
+    directory: Path, n_valid: int, n_test: int
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray] | None:
     state_file = directory / "state.json"
     if not state_file.exists():
         return None
@@ -108,7 +124,9 @@ def _load_finished(directory: Path, n_valid: int, n_test: int) -> tuple[dict[str
         log.warning("%s: cannot reuse the finished fold (%s); training it again.", directory, exc)
         return None
     if len(oof) != n_valid or len(test) != n_test:
-        log.warning("%s: stored predictions do not match the data; training the fold again.", directory)
+        log.warning(
+            "%s: stored predictions do not match the data; training the fold again.", directory
+        )
         return None
     return state, oof, test
 
@@ -128,7 +146,9 @@ def run_fold(
     truth = recipe.codec.encoded_truth(y[valid_rows])
     if finished is not None:
         state, oof, test = finished
-        log.info("Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"])
+        log.info(
+            "Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"]
+        )
         return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
 
     started = time.perf_counter()
@@ -144,9 +164,15 @@ def run_fold(
 
     model = build_fold_model(recipe, preprocessor)
     callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
+    if recipe.hooks is not None and recipe.hooks.callbacks is not None:
+        callbacks += list(recipe.hooks.callbacks(k))
     log.info("Fold %d: %d training rows, %d validation rows.", k, len(train_rows), len(valid_rows))
     history = fit_model(
-        model, (x_train, y[train_rows]), (x_valid, y[valid_rows]), settings=recipe.settings, callbacks=callbacks
+        model,
+        (x_train, y[train_rows]),
+        (x_valid, y[valid_rows]),
+        settings=recipe.settings,
+        callbacks=callbacks,
     )
 
     weights = directory / WEIGHTS_FILE
@@ -178,7 +204,14 @@ def run_fold(
         "seconds": round(time.perf_counter() - started, 3),
     }
     write_json(directory / "state.json", state)
-    log.info("Fold %d: %s = %.6f (%d epochs, %.1fs).", k, recipe.metric.name, score, state["epochs_run"], state["seconds"])
+    log.info(
+        "Fold %d: %s = %.6f (%d epochs, %.1fs).",
+        k,
+        recipe.metric.name,
+        score,
+        state["epochs_run"],
+        state["seconds"],
+    )
     return FoldResult(k, score, valid_rows, oof, test, state)
 
 
@@ -191,11 +224,22 @@ def cross_validate(
     run_dir: Path,
 ) -> CVResult:
     """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test predictions."""
-    selected = list(recipe.settings.folds) if recipe.settings.folds is not None else list(range(n_folds(folds)))
+    selected = (
+        list(recipe.settings.folds)
+        if recipe.settings.folds is not None
+        else list(range(n_folds(folds)))
+    )
     unknown = [k for k in selected if not 0 <= k < n_folds(folds)]
     if unknown:
-        raise ValueError(f"trainer.folds names fold(s) {unknown}, but there are {n_folds(folds)} folds.")
-    results = [run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir) for k in selected]
+        raise ValueError(
+            f"trainer.folds names fold(s) {unknown}, but there are {n_folds(folds)} folds."
+        )
+    results = []
+    for k in selected:
+        result = run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir)
+        results.append(result)
+        if recipe.hooks is not None and recipe.hooks.on_fold_end is not None:
+            recipe.hooks.on_fold_end(result)
     width = results[0].oof.reshape(len(results[0].oof), -1).shape[1]
     oof = np.full((len(train_frame), width), np.nan)
     for result in results:
@@ -206,7 +250,9 @@ def cross_validate(
     return CVResult(oof=oof, test_pred=test_pred, folds=results)
 
 
-def _best_epoch(history: keras.callbacks.History, callbacks: list[keras.callbacks.Callback]) -> int | None:
+def _best_epoch(
+    history: keras.callbacks.History, callbacks: list[keras.callbacks.Callback]
+) -> int | None:
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.EarlyStopping) and callback.best_epoch is not None:
             return int(callback.best_epoch) + 1
