@@ -1,0 +1,165 @@
+"""Fold-safe preprocessing: every statistic is fitted on the training part of a fold only.
+
+A preprocessor turns a feature frame into the model's inputs (a dict ``name -> array``).
+The pipeline builds a fresh one per fold from the competition's ``features`` factory, fits
+it on the fold's training rows, then transforms the fold's validation rows and the test set.
+``state()`` returns the fitted statistics as plain JSON (written to ``fold_<k>/preprocessing.json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, Self
+
+import numpy as np
+import pandas as pd
+
+from kagglekit.models.specs import InputSpec, ModelInputs
+
+ModelData = dict[str, np.ndarray]
+
+MISSING = "__missing__"
+
+
+class Preprocessor(Protocol):
+    def fit(self, frame: pd.DataFrame) -> Self: ...
+
+    def transform(self, frame: pd.DataFrame) -> ModelData: ...
+
+    def input_specs(self) -> ModelInputs: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+
+class NotFittedError(RuntimeError):
+    pass
+
+
+class TabularPreprocessor:
+    """Numeric columns: median imputation (+ missing indicators), standardisation.
+    Categorical columns: one-hot over the categories seen in the training fold; a category
+    unseen in training (or missing) maps to an all-zero row plus a "missing" indicator.
+
+    Args:
+        categorical: categorical columns; ``None`` = every non-numeric column. List integer
+            codes (``Pclass``) here to one-hot them instead of scaling them.
+        numeric: numeric columns; ``None`` = every numeric column not declared categorical.
+        drop: columns to ignore.
+        missing_indicators: add a 0/1 column per numeric column that has missing values in training.
+        scale: standardise numeric columns (mean 0, std 1 on the training fold).
+        max_categories: keep the most frequent categories per column, pool the rest.
+        input_name: name of the model input.
+    """
+
+    def __init__(
+        self,
+        *,
+        categorical: Sequence[str] | None = None,
+        numeric: Sequence[str] | None = None,
+        drop: Sequence[str] = (),
+        missing_indicators: bool = True,
+        scale: bool = True,
+        max_categories: int = 50,
+        input_name: str = "features",
+    ) -> None:
+        self.categorical = list(categorical) if categorical is not None else None
+        self.numeric = list(numeric) if numeric is not None else None
+        self.drop = list(drop)
+        self.missing_indicators = missing_indicators
+        self.scale = scale
+        self.max_categories = max_categories
+        self.input_name = input_name
+        self._fitted: dict[str, Any] | None = None
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        frame = frame.drop(columns=[c for c in self.drop if c in frame.columns])
+        unknown = [c for c in (self.categorical or []) + (self.numeric or []) if c not in frame.columns]
+        if unknown:
+            raise KeyError(f"Preprocessing names column(s) {unknown} absent from the data: {list(frame.columns)}.")
+        categorical = self.categorical
+        if categorical is None:
+            categorical = [c for c in frame.columns if not _is_numeric(frame[c])]
+        numeric = self.numeric
+        if numeric is None:
+            numeric = [c for c in frame.columns if c not in categorical and _is_numeric(frame[c])]
+        bad = [c for c in numeric if not _is_numeric(frame[c])]
+        if bad:
+            raise TypeError(f"Column(s) {bad} are declared numeric but hold text values.")
+        values = frame[numeric].astype("float64") if numeric else pd.DataFrame(index=frame.index)
+        medians = values.median().fillna(0.0)
+        filled = values.fillna(medians)
+        means = filled.mean() if self.scale else pd.Series(0.0, index=numeric)
+        stds = filled.std(ddof=0).replace(0.0, 1.0) if self.scale else pd.Series(1.0, index=numeric)
+        indicators = [c for c in numeric if self.missing_indicators and values[c].isna().any()]
+        categories: dict[str, list[str]] = {}
+        for column in categorical:
+            counts = _as_category(frame[column]).value_counts()
+            counts = counts.drop(MISSING, errors="ignore")
+            categories[column] = sorted(counts.index[: self.max_categories].tolist())
+        self._fitted = {
+            "numeric": numeric,
+            "categorical": categorical,
+            "median": {c: float(medians[c]) for c in numeric},
+            "mean": {c: float(means[c]) for c in numeric},
+            "std": {c: float(stds[c]) for c in numeric},
+            "missing_indicators": indicators,
+            "categories": categories,
+            "n_rows": len(frame),
+        }
+        return self
+
+    def _state(self) -> dict[str, Any]:
+        if self._fitted is None:
+            raise NotFittedError("TabularPreprocessor.fit must be called before transform.")
+        return self._fitted
+
+    def n_features(self) -> int:
+        s = self._state()
+        return len(s["numeric"]) + len(s["missing_indicators"]) + sum(
+            len(v) + 1 for v in s["categories"].values()
+        )
+
+    def feature_names(self) -> list[str]:
+        s = self._state()
+        names = list(s["numeric"]) + [f"{c}__missing" for c in s["missing_indicators"]]
+        for column, cats in s["categories"].items():
+            names += [f"{column}={v}" for v in cats] + [f"{column}=<other>"]
+        return names
+
+    def transform(self, frame: pd.DataFrame) -> ModelData:
+        s = self._state()
+        missing = [c for c in s["numeric"] + s["categorical"] if c not in frame.columns]
+        if missing:
+            raise KeyError(f"Column(s) {missing} seen in training are missing from the frame to transform.")
+        blocks: list[np.ndarray] = []
+        if s["numeric"]:
+            values = frame[s["numeric"]].apply(pd.to_numeric, errors="coerce").astype("float64")
+            isna = values.isna()
+            values = values.fillna(pd.Series(s["median"]))
+            values = (values - pd.Series(s["mean"])) / pd.Series(s["std"])
+            blocks.append(values.to_numpy())
+            if s["missing_indicators"]:
+                blocks.append(isna[s["missing_indicators"]].to_numpy(dtype="float64"))
+        for column, cats in s["categories"].items():
+            series = _as_category(frame[column])
+            one_hot = np.zeros((len(frame), len(cats) + 1))
+            index = {c: i for i, c in enumerate(cats)}
+            positions = series.map(lambda v: index.get(v, len(cats))).to_numpy(dtype=int)
+            one_hot[np.arange(len(frame)), positions] = 1.0
+            blocks.append(one_hot)
+        matrix = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(frame), 0))
+        return {self.input_name: matrix.astype("float32")}
+
+    def input_specs(self) -> ModelInputs:
+        return {self.input_name: InputSpec(shape=(self.n_features(),))}
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._state())
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
+
+
+def _as_category(series: pd.Series) -> pd.Series:
+    return series.astype("object").where(series.notna(), MISSING).astype(str)
