@@ -162,4 +162,9 @@ def _is_numeric(series: pd.Series) -> bool:
 
 
 def _as_category(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(series):
+        present = series.dropna()
+        if ((present == present.round()) & (present.abs() < 2**53)).all():
+            # integer codes made float by a missing value: 1.0 is the category "1"
+            series = series.astype("Int64")
     return series.astype("object").where(series.notna(), MISSING).astype(str)
