@@ -21,9 +21,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from kagglekit import cv as cvlib
 from kagglekit.competition import CompetitionSpec, Task
+from kagglekit.config_check import check_complete
 from kagglekit.data.loading import CompetitionData, load_competition
 from kagglekit.files import save_array, write_csv, write_json, write_text
 from kagglekit.metrics import Metric, get_metric
+from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.submission import build_submission, write_submission
 from kagglekit.targets import TargetCodec
 from kagglekit.training.crossval import CVResult, FoldHooks, FoldRecipe, cross_validate
@@ -87,9 +89,12 @@ def train(
 
     ``hooks`` lets a caller (the tuner) add per-fold callbacks and watch finished folds.
     """
+    check_complete(cfg)
     run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_text(run_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
+    install_log_filter()
+    mask_files(run_dir / ".hydra")
+    write_text(run_dir / CONFIG_FILE, mask_credentials(OmegaConf.to_yaml(cfg, resolve=True)))
     return run(build_parts(cfg), run_dir, hooks)
 
 

@@ -66,7 +66,9 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"File {path} has no rows (columns: {list(frame.columns)}).")
     stray = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
     if stray:
-        log.warning("%s: dropping stray index column(s) %s (a CSV saved with its index).", path, stray)
+        log.warning(
+            "%s: dropping stray index column(s) %s (a CSV saved with its index).", path, stray
+        )
         frame = frame.drop(columns=stray)
     return frame
 
@@ -145,7 +147,11 @@ def load_competition(spec: CompetitionSpec) -> CompetitionData:
             "not features."
         )
     if extra_in_test:
-        log.warning("%s: ignoring column(s) absent from the training file: %s", spec.test_path, extra_in_test)
+        log.warning(
+            "%s: ignoring column(s) absent from the training file: %s",
+            spec.test_path,
+            extra_in_test,
+        )
 
     return CompetitionData(
         train=train[feature_columns].reset_index(drop=True),

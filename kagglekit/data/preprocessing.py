@@ -73,9 +73,13 @@ class TabularPreprocessor:
 
     def fit(self, frame: pd.DataFrame) -> Self:
         frame = frame.drop(columns=[c for c in self.drop if c in frame.columns])
-        unknown = [c for c in (self.categorical or []) + (self.numeric or []) if c not in frame.columns]
+        unknown = [
+            c for c in (self.categorical or []) + (self.numeric or []) if c not in frame.columns
+        ]
         if unknown:
-            raise KeyError(f"Preprocessing names column(s) {unknown} absent from the data: {list(frame.columns)}.")
+            raise KeyError(
+                f"Preprocessing names column(s) {unknown} absent from the data: {list(frame.columns)}."
+            )
         categorical = self.categorical
         if categorical is None:
             categorical = [c for c in frame.columns if not _is_numeric(frame[c])]
@@ -115,8 +119,10 @@ class TabularPreprocessor:
 
     def n_features(self) -> int:
         s = self._state()
-        return len(s["numeric"]) + len(s["missing_indicators"]) + sum(
-            len(v) + 1 for v in s["categories"].values()
+        return (
+            len(s["numeric"])
+            + len(s["missing_indicators"])
+            + sum(len(v) + 1 for v in s["categories"].values())
         )
 
     def feature_names(self) -> list[str]:
@@ -130,7 +136,9 @@ class TabularPreprocessor:
         s = self._state()
         missing = [c for c in s["numeric"] + s["categorical"] if c not in frame.columns]
         if missing:
-            raise KeyError(f"Column(s) {missing} seen in training are missing from the frame to transform.")
+            raise KeyError(
+                f"Column(s) {missing} seen in training are missing from the frame to transform."
+            )
         blocks: list[np.ndarray] = []
         if s["numeric"]:
             values = frame[s["numeric"]].apply(pd.to_numeric, errors="coerce").astype("float64")
@@ -144,7 +152,8 @@ class TabularPreprocessor:
             series = _as_category(frame[column])
             one_hot = np.zeros((len(frame), len(cats) + 1))
             index = {c: i for i, c in enumerate(cats)}
-            positions = series.map(lambda v: index.get(v, len(cats))).to_numpy(dtype=int)
+            other = len(cats)
+            positions = np.array([index.get(v, other) for v in series], dtype=int)
             one_hot[np.arange(len(frame)), positions] = 1.0
             blocks.append(one_hot)
         matrix = np.concatenate(blocks, axis=1) if blocks else np.zeros((len(frame), 0))

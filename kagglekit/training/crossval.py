@@ -23,6 +23,7 @@ from kagglekit.data.preprocessing import Preprocessor
 from kagglekit.files import atomic_path, load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
 from kagglekit.targets import TargetCodec
+from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callbacks import CallbackFactory, checkpoint_path, for_fold
 from kagglekit.training.fit import (
     ModelFactory,
@@ -33,6 +34,7 @@ from kagglekit.training.fit import (
     predict,
     take_rows,
 )
+from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
 
 log = logging.getLogger(__name__)
 
@@ -108,27 +110,58 @@ def build_fold_model(recipe: FoldRecipe, preprocessor: Preprocessor) -> keras.Mo
     )
 
 
-def _load_finished(
-    directory: Path, n_valid: int, n_test: int
-) -> tuple[dict[str, Any], np.ndarray, np.ndarray] | None:
+class FoldStateError(RuntimeError):
+    """A finished fold's files are unreadable and cannot be rebuilt; the message says what to do."""
+
+
+def _read_finished(directory: Path) -> dict[str, Any] | None:
     state_file = directory / "state.json"
     if not state_file.exists():
         return None
     try:
         state = read_json(state_file)
-        if state.get("status") != "complete":
-            return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s is unreadable (%s); the fold will be trained again.", state_file, exc)
+        return None
+    return state if state.get("status") == "complete" else None
+
+
+def _load_predictions(
+    directory: Path, n_valid: int, n_test: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
         oof = load_array(directory / "oof.npy")
         test = load_array(directory / "test_pred.npy")
     except (OSError, ValueError) as exc:
-        log.warning("%s: cannot reuse the finished fold (%s); training it again.", directory, exc)
+        log.warning("%s: stored predictions are unreadable (%s).", directory, exc)
         return None
     if len(oof) != n_valid or len(test) != n_test:
-        log.warning(
-            "%s: stored predictions do not match the data; training the fold again.", directory
-        )
+        log.warning("%s: stored predictions do not match the data's row counts.", directory)
         return None
-    return state, oof, test
+    return oof, test
+
+
+def predict_from_weights(
+    recipe: FoldRecipe,
+    weights: Path,
+    train_frame: pd.DataFrame,
+    train_rows: np.ndarray,
+    frames: Sequence[pd.DataFrame],
+) -> list[np.ndarray]:
+    """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``."""
+    preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
+    model = build_fold_model(recipe, preprocessor)
+    try:
+        model.load_weights(str(weights))
+    except (OSError, ValueError) as exc:
+        raise FoldStateError(
+            f"Cannot load {weights} ({exc}). Delete {weights.parent} to train this fold again."
+        ) from exc
+    batch = recipe.settings.predict_batch_size
+    return [
+        recipe.codec.to_predictions(predict(model, preprocessor.transform(f), batch))
+        for f in frames
+    ]
 
 
 def run_fold(
@@ -142,15 +175,36 @@ def run_fold(
 ) -> FoldResult:
     directory = fold_dir(run_dir, k)
     train_rows, valid_rows = fold_indices(folds, k, forward_only=recipe.forward_only)
-    finished = _load_finished(directory, len(valid_rows), len(test_frame))
-    truth = recipe.codec.encoded_truth(y[valid_rows])
-    if finished is not None:
-        state, oof, test = finished
+    state = _read_finished(directory)
+    if state is not None:
+        loaded = _load_predictions(directory, len(valid_rows), len(test_frame))
+        if loaded is None:
+            weights = Path(state.get("weights") or directory / WEIGHTS_FILE)
+            log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)
+            oof, test = predict_from_weights(
+                recipe, weights, train_frame, train_rows, [train_frame.iloc[valid_rows], test_frame]
+            )
+            save_array(directory / "oof.npy", oof)
+            save_array(directory / "test_pred.npy", test)
+        else:
+            oof, test = loaded
         log.info(
             "Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"]
         )
         return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
+    return train_fold(k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory)
 
+
+def train_fold(
+    k: int,
+    recipe: FoldRecipe,
+    train_frame: pd.DataFrame,
+    y: np.ndarray,
+    test_frame: pd.DataFrame,
+    rows: tuple[np.ndarray, np.ndarray],
+    directory: Path,
+) -> FoldResult:
+    train_rows, valid_rows = rows
     started = time.perf_counter()
     directory.mkdir(parents=True, exist_ok=True)
     keras.backend.clear_session()
@@ -166,18 +220,36 @@ def run_fold(
     callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
     if recipe.hooks is not None and recipe.hooks.callbacks is not None:
         callbacks += list(recipe.hooks.callbacks(k))
-    log.info("Fold %d: %d training rows, %d validation rows.", k, len(train_rows), len(valid_rows))
+    guard = NanGuard()
+    callbacks.append(guard)
+    initial_epoch = 0
+    backup = None
+    if recipe.settings.backup:
+        backup = FoldBackup(directory / "backup", callbacks)
+        initial_epoch = backup.restore(model)
+        callbacks.append(backup)
+    log.info(
+        "Fold %d: %d training rows, %d validation rows%s.",
+        k,
+        len(train_rows),
+        len(valid_rows),
+        f", resuming after epoch {initial_epoch}" if initial_epoch else "",
+    )
     history = fit_model(
         model,
         (x_train, y[train_rows]),
         (x_valid, y[valid_rows]),
         settings=recipe.settings,
         callbacks=callbacks,
+        initial_epoch=initial_epoch,
     )
 
     weights = directory / WEIGHTS_FILE
     best = checkpoint_path(callbacks)
-    if best is not None and best.exists():
+    has_best = best is not None and best.exists()
+    if guard.tripped is not None and (recipe.settings.on_nan == "error" or not has_best):
+        raise NonFiniteLossError(guard.message(k))
+    if best is not None and has_best:
         model.load_weights(str(best))
     else:
         with atomic_path(weights) as tmp:
@@ -188,6 +260,7 @@ def run_fold(
     test = recipe.codec.to_predictions(predict(model, x_test, batch))
     _check_finite(oof, f"fold {k} validation predictions")
     _check_finite(test, f"fold {k} test predictions")
+    truth = recipe.codec.encoded_truth(y[valid_rows])
     score = recipe.metric(truth, oof, recipe.codec.task, recipe.codec.threshold)
 
     save_array(directory / "oof.npy", oof)
@@ -198,12 +271,16 @@ def run_fold(
         "score": score,
         "n_train": len(train_rows),
         "n_valid": len(valid_rows),
-        "epochs_run": len(history.epoch),
-        "best_epoch": _best_epoch(history, callbacks),
-        "weights": str(best if best is not None and best.exists() else weights),
+        "epochs_run": initial_epoch + len(history.epoch),
+        "resumed_from_epoch": initial_epoch,
+        "best_epoch": _best_epoch(callbacks),
+        "stopped_on_nan": guard.tripped is not None,
+        "weights": str(best if best is not None and has_best else weights),
         "seconds": round(time.perf_counter() - started, 3),
     }
     write_json(directory / "state.json", state)
+    if backup is not None:
+        backup.discard()
     log.info(
         "Fold %d: %s = %.6f (%d epochs, %.1fs).",
         k,
@@ -250,9 +327,7 @@ def cross_validate(
     return CVResult(oof=oof, test_pred=test_pred, folds=results)
 
 
-def _best_epoch(
-    history: keras.callbacks.History, callbacks: list[keras.callbacks.Callback]
-) -> int | None:
+def _best_epoch(callbacks: list[keras.callbacks.Callback]) -> int | None:
     for callback in callbacks:
         if isinstance(callback, keras.callbacks.EarlyStopping) and callback.best_epoch is not None:
             return int(callback.best_epoch) + 1
@@ -260,7 +335,7 @@ def _best_epoch(
 
 
 class NonFinitePredictionsError(ValueError):
-    pass
+    """The model predicted NaN/inf; nothing of the fold is saved as complete."""
 
 
 def _check_finite(values: np.ndarray, what: str) -> None:

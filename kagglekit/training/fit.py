@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from kagglekit.models.specs import ModelInputs, ModelOutputs
+from kagglekit.training.batches import EpochBatches, EpochSync
 
 ModelFactory = Callable[..., keras.Model]
 OptimizerFactory = Callable[[], keras.optimizers.Optimizer]
@@ -29,6 +30,8 @@ class TrainerSettings:
     metrics: Sequence[Any] | None = None
     loss_weights: Any = None
     folds: Sequence[int] | None = None
+    on_nan: str = "error"
+    backup: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -36,6 +39,8 @@ class TrainerSettings:
             raise ValueError(f"trainer.epochs must be at least 1, but got {self.epochs}.")
         if self.batch_size < 1:
             raise ValueError(f"trainer.batch_size must be at least 1, but got {self.batch_size}.")
+        if self.on_nan not in ("error", "stop"):
+            raise ValueError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
 
 
 def default_metrics(outputs: ModelOutputs) -> list[Any]:
@@ -85,16 +90,20 @@ def fit_model(
     callbacks: list[keras.callbacks.Callback],
     initial_epoch: int = 0,
 ) -> keras.callbacks.History:
+    """Fit with batches ordered by (seed, epoch), so a fit resumed at ``initial_epoch`` sees
+    the same batches as an uninterrupted one."""
     x_train, y_train = train
     x_valid, y_valid = valid
+    batches = EpochBatches(
+        x_train, y_train, settings.batch_size, seed=settings.seed, shuffle=settings.shuffle
+    )
     return model.fit(
-        as_model_input(x_train),
-        y_train,
+        batches,
         validation_data=(as_model_input(x_valid), y_valid),
+        validation_batch_size=settings.predict_batch_size,
         epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        shuffle=settings.shuffle,
-        callbacks=callbacks,
+        shuffle=False,
+        callbacks=[EpochSync(batches), *callbacks],
         verbose=settings.verbose,
         initial_epoch=initial_epoch,
     )

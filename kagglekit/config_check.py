@@ -1,0 +1,162 @@
+"""Check command-line overrides and the composed config before anything runs.
+
+Hydra's own messages for a misspelt key (``trainer.epoch=5``) or option (``model=cnnn``) do
+not say what was meant; these checks name the key, suggest the closest valid ones, and name
+the expected type of a wrongly typed value (``trainer.epochs=abc``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+
+class ConfigError(ValueError):
+    """A config problem the user can fix; the message names the key."""
+
+
+def missing_keys(cfg: DictConfig) -> list[str]:
+    """Every mandatory value left as ``???``, as dotted keys."""
+    return sorted(OmegaConf.missing_keys(cfg))
+
+
+def check_complete(cfg: DictConfig) -> None:
+    missing = missing_keys(cfg)
+    if missing:
+        listed = "\n  ".join(missing)
+        raise ConfigError(
+            f"{len(missing)} mandatory config value(s) are not set (???):\n  {listed}\n"
+            "Set them in the config files or on the command line, e.g. " + f"{missing[0]}=<value>."
+        )
+
+
+def _options(conf_dir: Path, group: str) -> list[str]:
+    return sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
+
+
+def _groups(conf_dir: Path) -> list[str]:
+    return sorted(p.name for p in conf_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _dotted_keys(node: Any, prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    if isinstance(node, DictConfig):
+        for key in node:
+            dotted = f"{prefix}{key}"
+            keys.append(dotted)
+            child = node._get_node(key)
+            if isinstance(child, DictConfig):
+                keys += _dotted_keys(child, dotted + ".")
+    return keys
+
+
+def _suggest(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=3, cutoff=0.6)
+    return f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+
+
+_TYPE_NAMES = {
+    bool: "a boolean (true/false)",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+}
+
+
+def _type_error(key: str, default: Any, value: Any) -> str | None:
+    if default is None or value is None:
+        return None
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, (list, ListConfig)):
+        ok = isinstance(value, list)
+    elif isinstance(default, (dict, DictConfig)):
+        ok = isinstance(value, dict)
+    else:
+        return None
+    if ok:
+        return None
+    expected = _TYPE_NAMES.get(
+        type(default), "a list" if isinstance(default, (list, ListConfig)) else "a mapping"
+    )
+    return f"{key} expects {expected} (default {default!r}), but got {value!r}."
+
+
+def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "config") -> None:
+    """Raise :class:`ConfigError` for unknown keys/options or wrongly typed values."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    groups = _groups(conf_dir)
+    choices: list[str] = []
+    problems: list[str] = []
+    values: list[tuple[str, Any]] = []
+    for override in parsed:
+        key = override.key_or_group
+        if (
+            key.startswith("hydra")
+            or override.is_delete()
+            or override.is_add()
+            or override.is_force_add()
+        ):
+            if override.key_or_group in groups:
+                choices.append(override.input_line or "")
+            continue
+        if key in groups:
+            value = override.value()
+            names = value if isinstance(value, list) else [value]
+            known = _options(conf_dir, key)
+            for name in names:
+                if str(name) not in known and name is not None:
+                    problems.append(
+                        f"{key}={name}: no option {name!r} in conf/{key}/.{_suggest(str(name), known)} "
+                        f"Options: {', '.join(known)}."
+                    )
+            if not problems:
+                choices.append(override.input_line or f"{key}={value}")
+            continue
+        values.append((key, override.value()))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    if not values:
+        return
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+            base = compose(config_name, overrides=choices)
+    finally:
+        GlobalHydra.instance().clear()
+    all_keys = _dotted_keys(base)
+    for key, value in values:
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(base, parent) if parent else base
+        if not isinstance(node, DictConfig) or leaf not in node:
+            siblings = (
+                [f"{parent}.{k}" if parent else str(k) for k in node]
+                if isinstance(node, DictConfig)
+                else []
+            )
+            hint = _suggest(key, siblings or all_keys)
+            listed = (
+                f" Keys under {parent}: {', '.join(sorted(str(k) for k in node))}."
+                if siblings
+                else ""
+            )
+            problems.append(
+                f"Unknown config key {key!r}.{hint}{listed} To add a new key, write +{key}=..."
+            )
+            continue
+        default = OmegaConf.select(base, key, throw_on_missing=False)
+        message = _type_error(key, default, value)
+        if message:
+            problems.append(message)
+    if problems:
+        raise ConfigError("\n".join(problems))
