@@ -48,7 +48,7 @@ def _dotted_keys(node: Any, prefix: str = "") -> list[str]:
     keys: list[str] = []
     if isinstance(node, DictConfig):
         for key in node:
-            dotted = f"{prefix}{key}"
+            dotted = f"{prefix}{key!s}"
             keys.append(dotted)
             child = node._get_node(key)
             if isinstance(child, DictConfig):
@@ -140,7 +140,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
         node = OmegaConf.select(base, parent) if parent else base
         if not isinstance(node, DictConfig) or leaf not in node:
             siblings = (
-                [f"{parent}.{k}" if parent else str(k) for k in node]
+                [f"{parent}.{k!s}" if parent else str(k) for k in node]
                 if isinstance(node, DictConfig)
                 else []
             )
