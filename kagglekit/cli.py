@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TensorFlow start-up chatter
 
@@ -22,10 +23,21 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 log = logging.getLogger("kagglekit")
 
 
+def fail(exc: BaseException) -> NoReturn:
+    """One clear message for an error the user can fix (also in the run's log), then exit 1."""
+    log.error("%s", exc)
+    print(f"Error: {exc}", file=sys.stderr)
+    sys.exit(1)
+
+
 def _train(cfg: DictConfig) -> float:
+    from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import train
 
-    result = train(cfg)
+    try:
+        result = train(cfg)
+    except KagglekitError as exc:
+        fail(exc)
     print(f"CV {result.metric}: {result.cv_score:.6f}  ->  {result.paths['submission']}")
     return result.cv_score
 

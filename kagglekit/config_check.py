@@ -14,10 +14,13 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from kagglekit.errors import KagglekitError
 
-class ConfigError(ValueError):
+
+class ConfigError(KagglekitError, ValueError):
     """A config problem the user can fix; the message names the key."""
 
 
@@ -72,6 +75,8 @@ _TYPE_NAMES = {
 def _type_error(key: str, default: Any, value: Any) -> str | None:
     if default is None or value is None:
         return None
+    if isinstance(value, str) and (value == "???" or "${" in value):
+        return None  # a mandatory marker or an interpolation: its type is known later
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
@@ -98,7 +103,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
     groups = _groups(conf_dir)
     choices: list[str] = []
     problems: list[str] = []
-    values: list[tuple[str, Any]] = []
+    values: list[tuple[str, Any, Override]] = []
     for override in parsed:
         key = override.key_or_group
         if (
@@ -123,7 +128,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
             if not problems:
                 choices.append(override.input_line or f"{key}={value}")
             continue
-        values.append((key, override.value()))
+        values.append((key, override.value(), override))
     if problems:
         raise ConfigError("\n".join(problems))
     if not values:
@@ -135,7 +140,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
     finally:
         GlobalHydra.instance().clear()
     all_keys = _dotted_keys(base)
-    for key, value in values:
+    for key, value, override in values:
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(base, parent) if parent else base
         if not isinstance(node, DictConfig) or leaf not in node:
@@ -154,6 +159,8 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
                 f"Unknown config key {key!r}.{hint}{listed} To add a new key, write +{key}=..."
             )
             continue
+        if override.is_sweep_override():
+            continue  # `a=1,2` / `range(...)`: Hydra's multirun checks each value
         default = OmegaConf.select(base, key, throw_on_missing=False)
         message = _type_error(key, default, value)
         if message:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from kagglekit.errors import KagglekitError
 from kagglekit.files import write_csv
 
 
@@ -22,7 +23,7 @@ class Splitter(Protocol):
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Any: ...
 
 
-class FoldsError(ValueError):
+class FoldsError(KagglekitError, ValueError):
     """The folds cannot be made from, or do not match, the data."""
 
 

@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kagglekit.errors import KagglekitError
 
-class SaveError(OSError):
+
+class SaveError(KagglekitError, OSError):
     """Writing a result file failed; the message names the path."""
 
 

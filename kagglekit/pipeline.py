@@ -22,13 +22,22 @@ from omegaconf import DictConfig, OmegaConf
 from kagglekit import cv as cvlib
 from kagglekit.competition import CompetitionSpec, Task
 from kagglekit.config_check import check_complete
-from kagglekit.data.loading import CompetitionData, load_competition
+from kagglekit.data.loading import CompetitionData, check_features, load_competition
+from kagglekit.errors import KagglekitError
 from kagglekit.files import save_array, write_csv, write_json, write_text
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.submission import build_submission, write_submission
 from kagglekit.targets import TargetCodec
-from kagglekit.training.crossval import CVResult, FoldHooks, FoldRecipe, cross_validate
+from kagglekit.training.crossval import (
+    WEIGHTS_FILE,
+    CVResult,
+    FoldHooks,
+    FoldRecipe,
+    cross_validate,
+    fold_dir,
+    predict_from_weights,
+)
 from kagglekit.training.fit import TrainerSettings
 
 log = logging.getLogger(__name__)
@@ -160,6 +169,7 @@ def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunRe
     spec = parts.spec
     write_json(run_dir / "run_state.json", {"status": "running", "competition": spec.name})
     data = load_competition(spec)
+    check_features(spec, data)
     codec = make_codec(spec, data)
     y = codec.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir)
@@ -264,10 +274,14 @@ def make_submission(
     return write_submission(path, submission)
 
 
+class RunDirError(KagglekitError, FileNotFoundError):
+    """The folder is not a (finished) kagglekit run directory."""
+
+
 def load_run_config(run_dir: Path) -> DictConfig:
     path = Path(run_dir) / CONFIG_FILE
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: {run_dir} is not a kagglekit run directory.")
+        raise RunDirError(f"{path} not found: {run_dir} is not a kagglekit run directory.")
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
     return cfg
@@ -287,15 +301,6 @@ def predict(
     averaged over folds. ``test_file`` (with its ``sample_submission``) predicts another test
     file of the same layout, e.g. a code competition's hidden test set.
     """
-    from kagglekit.files import load_array, read_json
-    from kagglekit.training.crossval import (
-        WEIGHTS_FILE,
-        build_fold_model,
-        fit_preprocessor,
-        fold_dir,
-    )
-    from kagglekit.training.fit import predict as model_predict
-
     run_dir = Path(run_dir)
     parts = build_parts(load_run_config(run_dir))
     spec = parts.spec
@@ -311,40 +316,19 @@ def predict(
     recipe = recipe_for(parts, codec)
     predictions = []
     for k in range(cvlib.n_folds(folds)):
-        directory = fold_dir(run_dir, k)
-        weights = directory / WEIGHTS_FILE
+        weights = fold_dir(run_dir, k) / WEIGHTS_FILE
         if not weights.exists():
             if parts.settings.folds is not None and k not in parts.settings.folds:
                 continue
-            raise FileNotFoundError(
-                f"{weights} not found: fold {k} of {run_dir} has no checkpoint."
+            raise RunDirError(
+                f"{weights} not found: fold {k} of {run_dir} has no checkpoint. Train it first."
             )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=recipe.forward_only)
-        preprocessor = fit_preprocessor(recipe, data.train.iloc[train_rows])
-        model = build_fold_model(recipe, preprocessor)
-        try:
-            model.load_weights(str(weights))
-        except (OSError, ValueError) as exc:
-            raise RuntimeError(
-                f"Cannot load {weights}: {exc}. Retrain fold {k} (delete {directory})."
-            ) from exc
-        predictions.append(
-            codec.to_predictions(
-                model_predict(
-                    model, preprocessor.transform(data.test), parts.settings.predict_batch_size
-                )
-            )
-        )
+        (test,) = predict_from_weights(recipe, weights, data.train, train_rows, [data.test])
+        predictions.append(test)
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:
-        raise FileNotFoundError(f"No fold checkpoint found in {run_dir}.")
+        raise RunDirError(f"No fold checkpoint found in {run_dir}.")
     test_pred = np.mean(predictions, axis=0)
-    if test_file is None and sample_submission is None:
-        stored = run_dir / "test_pred.npy"
-        if stored.exists() and read_json(run_dir / "run_state.json").get("status") == "complete":
-            log.info(
-                "Max difference to the stored test predictions: %.3g",
-                float(np.max(np.abs(load_array(stored) - test_pred))),
-            )
     out = Path(output) if output is not None else run_dir / "submission.csv"
     return make_submission(spec, codec, data, test_pred, out)

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.competition import SubmissionKind
+from kagglekit.errors import KagglekitError
 from kagglekit.files import write_csv
 
 
-class SubmissionError(ValueError):
+class SubmissionError(KagglekitError, ValueError):
     """The submission would be rejected; nothing was written."""
 
 

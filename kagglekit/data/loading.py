@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,11 +12,12 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.competition import CompetitionSpec
+from kagglekit.errors import KagglekitError
 
 log = logging.getLogger(__name__)
 
 
-class DataError(ValueError):
+class DataError(KagglekitError, ValueError):
     """The competition's data does not match its config; the message names file and column."""
 
 
@@ -88,6 +90,50 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, role: s
     )
 
 
+_NUMBERED = re.compile(r"^(?P<prefix>\D.*?)\d+$")
+
+
+def _numbered(columns: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for column in columns:
+        if match := _NUMBERED.match(str(column)):
+            counts[match["prefix"]] = counts.get(match["prefix"], 0) + 1
+    return counts
+
+
+def check_numbered_columns(
+    train_columns: list[str], test_columns: list[str], spec: CompetitionSpec
+) -> None:
+    """Refuse a test file whose numbered columns (``pixel0..pixel783``) do not match training:
+    images of another size would otherwise be cut to the training columns or fail later."""
+    train_counts, test_counts = _numbered(train_columns), _numbered(test_columns)
+    for prefix, n_train in train_counts.items():
+        n_test = test_counts.get(prefix, 0)
+        if n_train > 1 and n_test and n_test != n_train:
+            raise DataError(
+                f"{spec.test_path}: {n_test} numbered column(s) {prefix}0, {prefix}1, ... but "
+                f"{spec.train_path} has {n_train}: the test rows are not the size of the training "
+                "rows (images of another size?)."
+            )
+
+
+def check_features(spec: CompetitionSpec, data: CompetitionData, n_rows: int = 256) -> None:
+    """Build the competition's features on a few rows of each file, so that a layout they cannot
+    use (a non-square pixel count, a declared column that is absent) stops the run before any
+    fold starts, with the file named."""
+    preprocessor = spec.features()
+    try:
+        preprocessor.fit(data.train.head(n_rows))
+    except (KeyError, TypeError, ValueError) as exc:
+        reason = exc.args[0] if exc.args else exc
+        raise DataError(f"{spec.train_path}: the features cannot be built: {reason}") from exc
+    try:
+        preprocessor.transform(data.test.head(n_rows))
+    except (KeyError, TypeError, ValueError) as exc:
+        reason = exc.args[0] if exc.args else exc
+        raise DataError(f"{spec.test_path}: the features cannot be built: {reason}") from exc
+
+
 def ensure_prepared(spec: CompetitionSpec) -> None:
     """Run the competition's prepare step when its files are not there yet."""
     if all(p.exists() for p in spec.paths) or spec.prepare is None:
@@ -140,6 +186,7 @@ def load_competition(spec: CompetitionSpec) -> CompetitionData:
     test_features = [c for c in test.columns if c not in drop]
     missing_in_test = [c for c in feature_columns if c not in test_features]
     extra_in_test = [c for c in test_features if c not in feature_columns]
+    check_numbered_columns(feature_columns, test_features, spec)
     if missing_in_test:
         raise DataError(
             f"{spec.test_path}: feature column(s) {missing_in_test} of {spec.train_file} are missing "

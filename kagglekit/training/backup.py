@@ -23,6 +23,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kagglekit.errors import KagglekitError
 from kagglekit.files import atomic_path, read_json, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 LATEST = "latest.json"
 
 
-class BackupError(RuntimeError):
+class BackupError(KagglekitError, RuntimeError):
     """No usable backup; the message names the files and what to do."""
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from kagglekit.cv import fold_indices, n_folds
 from kagglekit.data.preprocessing import Preprocessor
+from kagglekit.errors import KagglekitError
 from kagglekit.files import atomic_path, load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
 from kagglekit.targets import TargetCodec
@@ -110,7 +111,7 @@ def build_fold_model(recipe: FoldRecipe, preprocessor: Preprocessor) -> keras.Mo
     )
 
 
-class FoldStateError(RuntimeError):
+class FoldStateError(KagglekitError, RuntimeError):
     """A finished fold's files are unreadable and cannot be rebuilt; the message says what to do."""
 
 
@@ -151,6 +152,7 @@ def predict_from_weights(
     """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``."""
     preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
     model = build_fold_model(recipe, preprocessor)
+    model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state too
     try:
         model.load_weights(str(weights))
     except (OSError, ValueError) as exc:
@@ -334,7 +336,7 @@ def _best_epoch(callbacks: list[keras.callbacks.Callback]) -> int | None:
     return None
 
 
-class NonFinitePredictionsError(ValueError):
+class NonFinitePredictionsError(KagglekitError, ValueError):
     """The model predicted NaN/inf; nothing of the fold is saved as complete."""
 
 

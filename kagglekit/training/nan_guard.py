@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 import keras
 
+from kagglekit.errors import KagglekitError
+
 NanPolicy = Literal["error", "stop"]
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(KagglekitError, FloatingPointError):
     """Training diverged; the finished folds and the last good checkpoint stay on disk."""
 
 

@@ -38,7 +38,10 @@ def train_command(run_dir: Path, data_dir: Path, *extra: str) -> list[str]:
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    """The subprocess environment; the repository root goes first on the path so that test-only
+    objects (``tests.reliability.poison``) can be named by ``_target_``."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
 
 
 def run(command: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,9 @@
+"""The base of every error a user can cause and fix (bad config, data, files, diverged training).
+
+The entry points print these as one clear message, without a traceback; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class KagglekitError(Exception):
+    """An error the user can fix; its message names the file, column or key and the fix."""
