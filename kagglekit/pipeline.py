@@ -27,7 +27,7 @@ from kagglekit.errors import KagglekitError
 from kagglekit.files import save_array, write_csv, write_json, write_text
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
-from kagglekit.submission import build_submission, write_submission
+from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.targets import TargetCodec
 from kagglekit.training.crossval import (
     WEIGHTS_FILE,
@@ -257,6 +257,8 @@ def make_submission(
     sample = data.sample_submission
     id_column = spec.submission_id_column or str(sample.columns[0])
     value_columns = [c for c in sample.columns if c != id_column]
+    ids = data.test_ids if data.test_ids is not None else sample[id_column]
+    check_finite_predictions(test_pred, ids)
     values = codec.submission_values(test_pred, value_columns, spec.submission, spec.class_columns)
     labels = (
         codec.classes if spec.submission == "label" and codec.task is not Task.MULTILABEL else None

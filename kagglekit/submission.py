@@ -27,6 +27,24 @@ def _first(values: Sequence[Any], n: int = 5) -> list[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in list(values)[:n]]
 
 
+def check_finite_predictions(predictions: np.ndarray, ids: pd.Series | None = None) -> None:
+    """Refuse NaN/inf predictions before they become labels (``NaN >= 0.5`` is a valid class 0)."""
+    values = np.asarray(predictions, dtype="float64").reshape(len(predictions), -1)
+    bad = ~np.isfinite(values).all(axis=1)
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad)
+    where = (
+        f"first ids {_first(np.asarray(ids)[rows].tolist())}"
+        if ids is not None and len(ids) == len(bad)
+        else f"first rows {_first(rows.tolist())}"
+    )
+    raise SubmissionError(
+        f"{len(rows)} of {len(bad)} test prediction row(s) hold NaN or inf, {where}. "
+        "Nothing was written."
+    )
+
+
 def align_to_sample(
     sample: pd.DataFrame,
     id_column: str,
