@@ -118,3 +118,13 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete temporary files that a killed writer left behind (``.<name>.tmp-*``)."""
+    removed = 0
+    for path in Path(folder).rglob(".*.tmp-*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed

@@ -24,7 +24,7 @@ from kagglekit.competition import CompetitionSpec, Task
 from kagglekit.config_check import check_complete
 from kagglekit.data.loading import CompetitionData, check_features, load_competition
 from kagglekit.errors import KagglekitError
-from kagglekit.files import save_array, write_csv, write_json, write_text
+from kagglekit.files import remove_stale_temporaries, save_array, write_csv, write_json, write_text
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
@@ -167,6 +167,7 @@ def prediction_frame(
 def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunResult:
     started = time.perf_counter()
     spec = parts.spec
+    remove_stale_temporaries(run_dir)
     write_json(run_dir / "run_state.json", {"status": "running", "competition": spec.name})
     data = load_competition(spec)
     check_features(spec, data)
@@ -214,6 +215,7 @@ def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunRe
             "competition": spec.name,
             "cv": scores["cv"],
             "submission": "submission.csv",
+            "folds": {str(f.fold): {"status": "complete", "score": f.score} for f in result.folds},
         },
     )
     log.info("Submission: %s", paths["submission"])

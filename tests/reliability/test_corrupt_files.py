@@ -36,7 +36,9 @@ def _truncate(path: Path) -> None:
     path.write_bytes(data[: len(data) // 3])
 
 
-def test_corrupt_latest_backup_falls_back_to_the_previous(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_latest_backup_falls_back_to_the_previous(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     _backed_up(tmp_path, epochs=3)
     latest = json.loads((tmp_path / "latest.json").read_text())
     assert latest == {"epoch": 3, "dir": "epoch-0003", "previous": ["epoch-0002"]}
@@ -60,7 +62,7 @@ def test_every_backup_corrupt_stops_with_the_files_named(tmp_path: Path) -> None
 def test_unreadable_pointer_is_an_error_not_a_restart(tmp_path: Path) -> None:
     _backed_up(tmp_path, epochs=2)
     (tmp_path / "latest.json").write_text("{trunc")
-    with pytest.raises(BackupError, match="latest.json"):
+    with pytest.raises(BackupError, match=r"latest\.json"):
         FoldBackup(tmp_path, []).restore(_model())
 
 
@@ -77,7 +79,9 @@ def test_corrupt_backup_in_a_real_run_is_reported(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_finished_fold_with_corrupt_predictions_is_rebuilt_from_its_checkpoint(tmp_path: Path) -> None:
+def test_finished_fold_with_corrupt_predictions_is_rebuilt_from_its_checkpoint(
+    tmp_path: Path,
+) -> None:
     data_dir, run_dir = tmp_path / "digits", tmp_path / "run"
     command = train_command(run_dir, data_dir, "cv.n_splits=2", "trainer.epochs=2")
     run(command)
