@@ -58,8 +58,11 @@ def check_command_line(args: list[str]) -> None:
 
 def train_main(argv: list[str] | None = None) -> None:
     """Hydra entry point; ``argv`` are overrides such as ``competition=digits``."""
+    from kagglekit.redact import mask_standard_streams
+
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
+    mask_standard_streams()  # before anything can print an override (a URL with a password)
     check_command_line(sys.argv[1:])
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
     app()

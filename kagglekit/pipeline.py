@@ -20,6 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from kagglekit import cv as cvlib
+from kagglekit.backend import enable_op_determinism
 from kagglekit.competition import CompetitionSpec, Task
 from kagglekit.config_check import check_complete
 from kagglekit.data.loading import CompetitionData, check_features, load_competition
@@ -168,6 +169,8 @@ def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunRe
     started = time.perf_counter()
     spec = parts.spec
     remove_stale_temporaries(run_dir)
+    if parts.settings.deterministic:
+        log.info("Deterministic kernels requested on the %s backend.", enable_op_determinism())
     write_json(run_dir / "run_state.json", {"status": "running", "competition": spec.name})
     data = load_competition(spec)
     check_features(spec, data)

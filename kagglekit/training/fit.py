@@ -32,6 +32,7 @@ class TrainerSettings:
     folds: Sequence[int] | None = None
     on_nan: str = "error"
     backup: bool = True
+    deterministic: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
