@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -153,6 +154,7 @@ def _header_only(data_dir: Path, name: str) -> None:
 @pytest.mark.parametrize(
     ("case", "file", "text"),
     [
+        ("missing_folder", "train.csv", "does not exist (looking for train.csv)"),
         ("missing_file", "test.csv", "not found. The folder holds: ['sample_submission.csv'"),
         ("empty_file", "sample_submission.csv", "is empty"),
         ("header_only", "train.csv", "has no rows (columns: ['PassengerId', 'Survived'"),
@@ -162,7 +164,9 @@ def test_10_missing_or_empty_file_is_refused_before_training(
     tmp_path: Path, case: str, file: str, text: str
 ) -> None:
     data_dir = write(tmp_path / "data", titanic_frames())
-    if case == "missing_file":
+    if case == "missing_folder":
+        shutil.rmtree(data_dir)
+    elif case == "missing_file":
         (data_dir / file).unlink()
     elif case == "empty_file":
         _empty(data_dir, file)
@@ -171,7 +175,7 @@ def test_10_missing_or_empty_file_is_refused_before_training(
     run_dir = tmp_path / "run"
     with pytest.raises(DataError) as info:
         train(compose_config(*TINY_TITANIC, f"competition.data_dir={data_dir}"), run_dir=run_dir)
-    assert str(data_dir / file) in str(info.value)
+    assert str(data_dir / file if case != "missing_folder" else data_dir) in str(info.value)
     assert text in str(info.value), str(info.value)
     assert fold_dirs(run_dir) == []
 
@@ -226,13 +230,12 @@ def entry_point(*overrides: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("case", ["missing_folder", "id_column_absent", "test_images_larger"])
+@pytest.mark.parametrize("case", ["id_column_absent", "test_images_larger"])
 def test_10_bad_data_stops_the_entry_point_before_training(tmp_path: Path, case: str) -> None:
+    """(A missing data folder through the entry point: test_config_errors.py, case 9.)"""
     run_dir = tmp_path / "run"
     data_dir = tmp_path / "data"
-    if case == "missing_folder":
-        overrides, texts = TINY_TITANIC, [f"Data folder {data_dir} does not exist", "train.csv"]
-    elif case == "id_column_absent":
+    if case == "id_column_absent":
         frames = titanic_frames()
         frames["test"] = frames["test"].drop(columns="PassengerId")
         write(data_dir, frames)
