@@ -25,7 +25,12 @@ def _model() -> keras.Model:
 def _callbacks(folder: Path) -> list[keras.callbacks.Callback]:
     return [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=50, restore_best_weights=True),
-        AtomicModelCheckpoint(str(folder / "model.weights.h5"), monitor="val_loss", save_best_only=True, save_weights_only=True),
+        AtomicModelCheckpoint(
+            str(folder / "model.weights.h5"),
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+        ),
         keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=1, min_lr=1e-6),
         keras.callbacks.CSVLogger(str(folder / "history.csv")),
     ]
@@ -44,7 +49,16 @@ def test_callback_state_survives_a_restart(tmp_path: Path) -> None:
     model = _model()
     callbacks = _callbacks(tmp_path)
     backup = FoldBackup(tmp_path / "backup", callbacks)
-    model.fit(x, y, validation_data=(xv, yv), epochs=8, batch_size=16, shuffle=False, verbose=0, callbacks=[*callbacks, backup])
+    model.fit(
+        x,
+        y,
+        validation_data=(xv, yv),
+        epochs=8,
+        batch_size=16,
+        shuffle=False,
+        verbose=0,
+        callbacks=[*callbacks, backup],
+    )
     early, checkpoint, plateau, _ = callbacks
     assert early.wait > 0 and plateau.wait + plateau.cooldown_counter >= 0
     lr_before = float(model.optimizer.learning_rate)
@@ -62,11 +76,19 @@ def test_callback_state_survives_a_restart(tmp_path: Path) -> None:
         callback.on_train_begin()  # the callbacks reset themselves here...
     resume.on_train_begin()  # ...and the backup (last in the list) puts their state back
     r_early, r_checkpoint, r_plateau, r_logger = restored
-    assert (r_early.wait, r_early.best, r_early.best_epoch) == (early.wait, early.best, early.best_epoch)
+    assert (r_early.wait, r_early.best, r_early.best_epoch) == (
+        early.wait,
+        early.best,
+        early.best_epoch,
+    )
     for a, b in zip(r_early.best_weights, early.best_weights, strict=True):
         np.testing.assert_array_equal(a, b)
     assert r_checkpoint.best == checkpoint.best
-    assert (r_plateau.wait, r_plateau.cooldown_counter, r_plateau.best) == (plateau.wait, plateau.cooldown_counter, plateau.best)
+    assert (r_plateau.wait, r_plateau.cooldown_counter, r_plateau.best) == (
+        plateau.wait,
+        plateau.cooldown_counter,
+        plateau.best,
+    )
     assert float(restored_model.optimizer.learning_rate) == lr_before
     assert int(restored_model.optimizer.iterations) == int(model.optimizer.iterations)
     r_logger.on_train_end()

@@ -21,8 +21,12 @@ def _finite_weights(path: Path) -> bool:
 
     with h5py.File(path, "r") as f:
         arrays: list[np.ndarray] = []
-        f.visititems(lambda _, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
-    return all(np.isfinite(a).all() for a in arrays if np.issubdtype(np.asarray(a).dtype, np.floating))
+        f.visititems(
+            lambda _, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset) else None
+        )
+    return all(
+        np.isfinite(a).all() for a in arrays if np.issubdtype(np.asarray(a).dtype, np.floating)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +37,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_nan_loss_stops_the_run_with_a_clear_error(data_dir: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     proc = subprocess.run(
-        train_command(run_dir, data_dir, POISON), cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600
+        train_command(run_dir, data_dir, POISON),
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode != 0
     assert "Fold 0: the loss became nan at epoch 3" in proc.stderr
@@ -68,7 +77,9 @@ def test_checkpoint_skips_non_finite_epochs(tmp_path: Path) -> None:
     inputs = keras.Input((2,))
     model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     path = tmp_path / "model.weights.h5"
-    checkpoint = AtomicModelCheckpoint(str(path), monitor="val_loss", save_best_only=True, save_weights_only=True)
+    checkpoint = AtomicModelCheckpoint(
+        str(path), monitor="val_loss", save_best_only=True, save_weights_only=True
+    )
     checkpoint.set_model(model)
     checkpoint.on_epoch_end(0, {"loss": float("nan"), "val_loss": float("nan")})
     assert not path.exists()
