@@ -42,15 +42,15 @@ def _train(cfg: DictConfig) -> float:
     return result.cv_score
 
 
-def check_command_line(args: list[str]) -> None:
-    """Refuse misspelt keys/options and wrongly typed values before Hydra starts anything."""
+def check_command_line(args: list[str]) -> list[str]:
+    """Refuse misspelt keys/options and wrongly typed values before Hydra starts anything;
+    return the arguments for Hydra (see :func:`kagglekit.config_check.check_overrides`)."""
     from kagglekit.config_check import ConfigError, check_overrides
 
-    overrides = [a for a in args if not a.startswith("-")]
     if any(a.startswith("-") for a in args):
-        return  # --help, --cfg, --multirun...: Hydra's own modes
+        return args  # --help, --cfg, --multirun...: Hydra's own modes
     try:
-        check_overrides(overrides, CONF_DIR)
+        return check_overrides(args, CONF_DIR)
     except ConfigError as exc:
         print(f"Error in the command line:\n{exc}", file=sys.stderr)
         sys.exit(2)
@@ -63,7 +63,7 @@ def train_main(argv: list[str] | None = None) -> None:
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     mask_standard_streams()  # before anything can print an override (a URL with a password)
-    check_command_line(sys.argv[1:])
+    sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
     app()
 
