@@ -69,9 +69,28 @@ def conv1d_body(
 
 
 def build_conv1d(
-    inputs: ModelInputs, outputs: ModelOutputs, *, name: str = "conv1d", **hparams: Any
+    inputs: ModelInputs,
+    outputs: ModelOutputs,
+    *,
+    filters: Sequence[int] = (64, 128, 64),
+    kernel_size: int | Sequence[int] = (8, 5, 3),
+    dilation_rate: int | Sequence[int] = 1,
+    activation: Any = "relu",
+    batch_norm: bool = True,
+    batch_norm_momentum: float = 0.99,
+    residual: bool = False,
+    pool_size: int = 1,
+    dropout: float = 0.0,
+    pooling: GlobalPooling = "avg",
+    kernel_initializer: Any = "he_uniform",
+    kernel_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    dense_units: Sequence[int] = (),
+    dense_activation: Any = "relu",
+    dense_dropout: float = 0.0,
+    name: str = "conv1d",
 ) -> keras.Model:
-    """A Conv1D network over ``(steps, channels)`` series; ``hparams`` are :func:`conv1d_body`'s.
+    """A Conv1D network over ``(steps, channels)`` series; arguments as :func:`conv1d_body`.
 
     Padded steps of variable-length series reach the convolutions as the data's ``pad_value``
     (0 after standard scaling): convolutions do not take a mask.
@@ -79,4 +98,24 @@ def build_conv1d(
     input_name, spec = single_input(inputs, "build_conv1d")
     require_series(spec, "build_conv1d")
     x_in = make_input(input_name, spec)
-    return keras.Model(x_in, conv1d_body(x_in, outputs, **hparams), name=name)
+    y = conv1d_body(
+        x_in,
+        outputs,
+        filters=filters,
+        kernel_size=kernel_size,
+        dilation_rate=dilation_rate,
+        activation=activation,
+        batch_norm=batch_norm,
+        batch_norm_momentum=batch_norm_momentum,
+        residual=residual,
+        pool_size=pool_size,
+        dropout=dropout,
+        pooling=pooling,
+        kernel_initializer=kernel_initializer,
+        kernel_regularizer=kernel_regularizer,
+        kernel_constraint=kernel_constraint,
+        dense_units=dense_units,
+        dense_activation=dense_activation,
+        dense_dropout=dense_dropout,
+    )
+    return keras.Model(x_in, y, name=name)

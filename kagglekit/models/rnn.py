@@ -105,11 +105,33 @@ def build_rnn(
     inputs: ModelInputs,
     outputs: ModelOutputs,
     *,
+    cell: Cell = "lstm",
+    units: Sequence[int] = (64,),
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+    activation: Any = "tanh",
+    recurrent_activation: Any = "sigmoid",
+    kernel_initializer: Any = "glorot_uniform",
+    recurrent_initializer: Any = "orthogonal",
+    kernel_regularizer: Any = None,
+    recurrent_regularizer: Any = None,
+    kernel_constraint: Any = None,
+    recurrent_constraint: Any = None,
+    pooling: Pooling = "last",
+    conv_filters: Sequence[int] = (),
+    conv_kernel_size: int | Sequence[int] = 5,
+    conv_pool_size: int = 1,
+    conv_activation: Any = "relu",
+    conv_batch_norm: bool = True,
+    conv_batch_norm_momentum: float = 0.99,
+    dense_units: Sequence[int] = (),
+    dense_activation: Any = "relu",
+    dense_dropout: float = 0.0,
     masking: bool | None = None,
     name: str = "rnn",
-    **hparams: Any,
 ) -> keras.Model:
-    """A recurrent network over ``(steps, channels)`` series; ``hparams`` are :func:`rnn_body`'s.
+    """A recurrent network over ``(steps, channels)`` series; arguments as :func:`rnn_body`.
 
     Args:
         masking: skip padded steps (``Masking`` with the data's pad value); ``None`` = when the
@@ -119,5 +141,32 @@ def build_rnn(
     input_name, spec = single_input(inputs, "build_rnn")
     require_series(spec, "build_rnn")
     x_in = make_input(input_name, spec)
-    x = x_in if hparams.get("conv_filters") else mask_padding(x_in, spec, masking)
-    return keras.Model(x_in, rnn_body(x, outputs, **hparams), name=name)
+    x = x_in if conv_filters else mask_padding(x_in, spec, masking)
+    y = rnn_body(
+        x,
+        outputs,
+        cell=cell,
+        units=units,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        activation=activation,
+        recurrent_activation=recurrent_activation,
+        kernel_initializer=kernel_initializer,
+        recurrent_initializer=recurrent_initializer,
+        kernel_regularizer=kernel_regularizer,
+        recurrent_regularizer=recurrent_regularizer,
+        kernel_constraint=kernel_constraint,
+        recurrent_constraint=recurrent_constraint,
+        pooling=pooling,
+        conv_filters=conv_filters,
+        conv_kernel_size=conv_kernel_size,
+        conv_pool_size=conv_pool_size,
+        conv_activation=conv_activation,
+        conv_batch_norm=conv_batch_norm,
+        conv_batch_norm_momentum=conv_batch_norm_momentum,
+        dense_units=dense_units,
+        dense_activation=dense_activation,
+        dense_dropout=dense_dropout,
+    )
+    return keras.Model(x_in, y, name=name)
