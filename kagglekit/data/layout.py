@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.competition import CompetitionSpec
+from kagglekit.errors import KagglekitError
 
 log = logging.getLogger(__name__)
 
 STEP_SEPARATOR = "_t"
 
 
-class LayoutError(ValueError):
+class LayoutError(KagglekitError, ValueError):
     """The rows do not fit the declared layout; the message names the file, column and ids."""
 
 
