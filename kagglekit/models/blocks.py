@@ -7,6 +7,7 @@ from typing import Any
 
 import keras
 
+from kagglekit.models.keras_objects import fresh_initializer
 from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs
 
 
@@ -42,7 +43,7 @@ def dense_stack(
         x = keras.layers.Dense(
             n,
             use_bias=not batch_norm,
-            kernel_initializer=kernel_initializer,
+            kernel_initializer=fresh_initializer(kernel_initializer),
             kernel_regularizer=keras.regularizers.get(kernel_regularizer),
             name=f"{name}_{i}",
         )(x)
@@ -60,7 +61,10 @@ def output_heads(
     """One Dense head per output spec (a single tensor when there is one head)."""
     heads = {
         o.name: keras.layers.Dense(
-            o.units, activation=o.activation, kernel_initializer=kernel_initializer, name=o.name
+            o.units,
+            activation=o.activation,
+            kernel_initializer=fresh_initializer(kernel_initializer),
+            name=o.name,
         )(x)
         for o in outputs
     }

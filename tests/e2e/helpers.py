@@ -36,8 +36,13 @@ def scores(run_dir: Path) -> dict[str, Any]:
     return json.loads((run_dir / "scores.json").read_text())
 
 
-def check_run_directory(run_dir: Path, data_dir: Path, n_folds: int, id_column: str) -> None:
-    """Every file the run promises, readable and consistent with the data."""
+def check_run_directory(
+    run_dir: Path, data_dir: Path, n_folds: int, id_column: str, *, series_column: str | None = None
+) -> None:
+    """Every file the run promises, readable and consistent with the data.
+
+    ``series_column``: the files are in the long layout; a sample is a value of this column.
+    """
     for name in [
         "config.yaml",
         "folds.csv",
@@ -64,6 +69,9 @@ def check_run_directory(run_dir: Path, data_dir: Path, n_folds: int, id_column: 
         assert {"epoch", "loss", "val_loss"} <= set(history.columns)
     train = pd.read_csv(data_dir / "train.csv")
     test = pd.read_csv(data_dir / "test.csv")
+    if series_column is not None:
+        train = train.drop_duplicates(series_column)
+        test = test.drop_duplicates(series_column)
     sample = pd.read_csv(data_dir / "sample_submission.csv")
     folds = pd.read_csv(run_dir / "folds.csv")
     assert len(folds) == len(train) and sorted(folds["fold"].unique()) == list(range(n_folds))

@@ -15,14 +15,33 @@ from tests.conftest import Compose, options
 EXAMPLE_INPUTS = {
     "kagglekit.models.mlp.build_mlp": {"features": InputSpec((12,))},
     "kagglekit.models.cnn.build_cnn": {"image": InputSpec((8, 8, 1))},
+    # variable-length series: padded steps hold mask_value
+    "kagglekit.models.rnn.build_rnn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
+    "kagglekit.models.conv1d.build_conv1d": {"sequence": InputSpec((12, 2))},
+    "kagglekit.models.text.build_text_rnn": {
+        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
+    },
+    "kagglekit.models.text.build_text_cnn": {
+        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
+    },
 }
 OUTPUTS = [OutputSpec("output", 3, "softmax", "sparse_categorical_crossentropy")]
 
 
 def _batch(inputs: dict[str, InputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    return {
-        name: rng.normal(size=(n, *spec.shape)).astype("float32") for name, spec in inputs.items()
-    }
+    return {name: _example(spec, n, rng) for name, spec in inputs.items()}
+
+
+def _example(spec: InputSpec, n: int, rng: np.random.Generator) -> np.ndarray:
+    shape = (n, *(d or 4 for d in spec.shape))
+    if spec.vocabulary:  # token ids, the last ones padding
+        ids = rng.integers(1, spec.vocabulary, size=shape)
+        ids[:, shape[1] // 2 :] = 0
+        return ids.astype(spec.dtype)
+    values = rng.normal(size=shape)
+    if spec.mask_value is not None:  # variable length: the last steps are padding
+        values[: n // 2, shape[1] // 2 :] = spec.mask_value
+    return values.astype(spec.dtype)
 
 
 @pytest.mark.parametrize("name", options("model"))
