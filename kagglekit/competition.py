@@ -54,6 +54,10 @@ class CompetitionSpec:
         target_transform: ``log1p`` trains a regression on log1p(target) and inverts predictions.
         prepare: optional callable ``prepare(data_dir)`` that writes the files of a shipped
             example competition on first use.
+        heads: ``single`` (one output head) or ``per_target`` (one head per target column,
+            each with its own loss and loss weight; for multi-output models).
+        id_is_feature: keep the id column among the features, for preprocessors that need it
+            (image files named by id).
     """
 
     name: str
@@ -75,6 +79,8 @@ class CompetitionSpec:
     class_columns: dict[str, Any] | None = None
     target_transform: Literal["none", "log1p"] = "none"
     prepare: Callable[[Path], Any] | None = None
+    heads: Literal["single", "per_target"] = "single"
+    id_is_feature: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -104,6 +110,13 @@ class CompetitionSpec:
                 f"Competition {self.name!r}: a {self.task.value} task has one target column, "
                 f"got {list(self.target)}. Use task: multilabel for several binary targets."
             )
+        if self.heads not in ("single", "per_target"):
+            raise ValueError(
+                f"Competition {self.name!r}: heads={self.heads!r}; expected 'single' (one output "
+                "head) or 'per_target' (one head per target column)."
+            )
+        if self.id_is_feature and self.id_column is None:
+            raise ValueError(f"Competition {self.name!r}: id_is_feature=true needs an `id_column`.")
         if self.target_transform not in ("none", "log1p"):
             raise ValueError(
                 f"Competition {self.name!r}: target_transform={self.target_transform!r}; "
