@@ -59,6 +59,10 @@ class CompetitionSpec:
             column, and are loaded as one row per series (see :mod:`kagglekit.data.layout`).
         targets_file: a file of ``id_column`` + target column(s), one row per id (Kaggle's
             ``y_train.csv``), when the targets are not in the train file.
+        heads: ``single`` (one output head) or ``per_target`` (one head per target column,
+            each with its own loss and loss weight; for multi-output models).
+        id_is_feature: keep the id column among the features, for preprocessors that need it
+            (image files named by id).
     """
 
     name: str
@@ -80,6 +84,8 @@ class CompetitionSpec:
     class_columns: dict[str, Any] | None = None
     target_transform: Literal["none", "log1p"] = "none"
     prepare: Callable[[Path], Any] | None = None
+    heads: Literal["single", "per_target"] = "single"
+    id_is_feature: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     step_column: str | None = None
@@ -117,6 +123,13 @@ class CompetitionSpec:
                 f"Competition {self.name!r}: {option} needs `id_column` (the series/row id that "
                 "ties the rows together); set it in the competition config."
             )
+        if self.heads not in ("single", "per_target"):
+            raise ValueError(
+                f"Competition {self.name!r}: heads={self.heads!r}; expected 'single' (one output "
+                "head) or 'per_target' (one head per target column)."
+            )
+        if self.id_is_feature and self.id_column is None:
+            raise ValueError(f"Competition {self.name!r}: id_is_feature=true needs an `id_column`.")
         if self.target_transform not in ("none", "log1p"):
             raise ValueError(
                 f"Competition {self.name!r}: target_transform={self.target_transform!r}; "

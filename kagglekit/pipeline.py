@@ -115,6 +115,7 @@ def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
         positive_label=spec.positive_label,
         transform=spec.target_transform,
         threshold=spec.threshold,
+        heads=spec.heads,
     )
 
 

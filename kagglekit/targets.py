@@ -10,13 +10,20 @@ multiclass    (n,) class index     (n, k) class probabilities        label or on
 multilabel    (n, k) 0/1 float     (n, k) probabilities              probability or 0/1 labels
 regression    (n, t) float         (n, t) values (original scale)    values
 ============  ===================  ================================  ============================
+
+With ``heads="per_target"`` the model gets one output head per target column, named after the
+column (each with its own loss and loss weight, ``trainer.loss: {price: huber}``): the encoded
+``y`` is split into a dict per head for fitting (:meth:`TargetCodec.for_heads`) and the heads'
+outputs are put back side by side (:meth:`TargetCodec.to_predictions`), so predictions, OOF
+files and metrics look the same as with one head.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +31,8 @@ import pandas as pd
 from kagglekit.competition import SubmissionKind, Task
 from kagglekit.errors import KagglekitError
 from kagglekit.models.specs import OutputSpec
+
+Heads = Literal["single", "per_target"]
 
 
 class TargetError(KagglekitError, ValueError):
@@ -37,6 +46,11 @@ class TargetCodec:
     classes: tuple[Any, ...] = ()
     transform: str = "none"
     threshold: float = 0.5
+    heads: Heads = "single"
+
+    def __post_init__(self) -> None:
+        if self.heads not in ("single", "per_target"):
+            raise ValueError(f"heads must be 'single' or 'per_target', but got {self.heads!r}.")
 
     @classmethod
     def fit(
@@ -47,6 +61,7 @@ class TargetCodec:
         positive_label: Any = None,
         transform: str = "none",
         threshold: float = 0.5,
+        heads: Heads = "single",
     ) -> TargetCodec:
         columns = tuple(str(c) for c in targets.columns)
         classes: tuple[Any, ...] = ()
@@ -80,7 +95,12 @@ class TargetCodec:
                 f"target_transform=log1p needs targets > -1; {list(columns)} has smaller values."
             )
         return cls(
-            task=task, columns=columns, classes=classes, transform=transform, threshold=threshold
+            task=task,
+            columns=columns,
+            classes=classes,
+            transform=transform,
+            threshold=threshold,
+            heads=heads,
         )
 
     # -- encoding -----------------------------------------------------------------------------
@@ -98,8 +118,17 @@ class TargetCodec:
             array = np.log1p(array)
         return array
 
-    def outputs(self) -> list[OutputSpec]:
-        """The output head the task needs (one head; multi-output models split it)."""
+    def outputs(self, y: np.ndarray | None = None) -> list[OutputSpec]:
+        """The output head(s) the task needs: one, or one per target column (``per_target``).
+
+        Given the encoded ``y`` of the fold's training rows, a regression head starts with
+        their mean as its bias.
+        """
+        if self.heads == "per_target":
+            return self._per_target_outputs(y)
+        if y is not None and self.task is Task.REGRESSION:
+            (spec,) = self.outputs()
+            return [replace(spec, bias=_column_means(y))]
         if self.task is Task.BINARY:
             return [OutputSpec("output", 1, "sigmoid", "binary_crossentropy")]
         if self.task is Task.MULTICLASS:
@@ -112,9 +141,53 @@ class TargetCodec:
             return [OutputSpec("output", len(self.columns), "sigmoid", "binary_crossentropy")]
         return [OutputSpec("output", len(self.columns), "linear", "mean_squared_error")]
 
+    def _per_target_outputs(self, y: np.ndarray | None) -> list[OutputSpec]:
+        (single,) = replace(self, heads="single").outputs()
+        units = single.units if self.task in (Task.BINARY, Task.MULTICLASS) else 1
+        means = _column_means(y) if y is not None and self.task is Task.REGRESSION else None
+        return [
+            OutputSpec(
+                name,
+                units,
+                single.activation,
+                single.loss,
+                bias=None if means is None else (means[i],),
+            )
+            for i, name in enumerate(self.head_names())
+        ]
+
+    def head_names(self) -> list[str]:
+        """Output names: ``output``, or one per target column (made valid and unique)."""
+        if self.heads == "single":
+            return ["output"]
+        names: list[str] = []
+        for column in self.columns:
+            name = re.sub(r"\W+", "_", column).strip("_") or "target"
+            if name[0].isdigit():
+                name = f"t_{name}"
+            base, i = name, 1
+            while name in names:
+                i += 1
+                name = f"{base}_{i}"
+            names.append(name)
+        return names
+
+    def for_heads(self, y: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
+        """Encoded ``y`` as the model is fitted on it: as is, or a dict per output head."""
+        if self.heads == "single":
+            return y
+        if y.ndim == 1:
+            return {self.head_names()[0]: y}
+        return {name: y[:, [i]] for i, name in enumerate(self.head_names())}
+
     # -- predictions --------------------------------------------------------------------------
-    def to_predictions(self, raw: np.ndarray) -> np.ndarray:
-        """Model output -> predictions in the table's layout (original scale for regression)."""
+    def to_predictions(self, raw: np.ndarray | Mapping[str, np.ndarray]) -> np.ndarray:
+        """Model output -> predictions in the table's layout (original scale for regression).
+
+        A dict of head outputs (multi-output model) is put side by side in target order.
+        """
+        if isinstance(raw, Mapping):
+            raw = self._join_heads(raw)
         raw = np.asarray(raw, dtype="float64")
         if self.task is Task.BINARY:
             return raw.reshape(len(raw), -1)[:, -1]
@@ -122,6 +195,20 @@ class TargetCodec:
         if self.task is Task.REGRESSION and self.transform == "log1p":
             return np.expm1(raw)
         return raw
+
+    def _join_heads(self, raw: Mapping[str, np.ndarray]) -> np.ndarray:
+        names = self.head_names()
+        if len(raw) == 1 and len(names) == 1:
+            return np.asarray(next(iter(raw.values())))
+        missing = [name for name in names if name not in raw]
+        if missing:
+            raise ValueError(
+                f"The model's outputs {sorted(raw)} lack head(s) {missing}: a multi-output model "
+                f"must name its heads after the output specs it is given ({names})."
+            )
+        return np.concatenate(
+            [np.asarray(raw[name]).reshape(len(raw[name]), -1) for name in names], axis=1
+        )
 
     def encoded_truth(self, y: np.ndarray) -> np.ndarray:
         """Encoded ``y`` -> the scale predictions live on (original scale for regression)."""
@@ -173,6 +260,11 @@ class TargetCodec:
                 f"class_columns maps to unknown class(es) {unknown}; classes: {self.classes}."
             )
         return pd.DataFrame({col: predictions[:, index[_plain(mapping[col])]] for col in columns})
+
+
+def _column_means(y: np.ndarray) -> tuple[float, ...]:
+    values = np.asarray(y, dtype="float64").reshape(len(y), -1)
+    return tuple(float(m) for m in np.nanmean(values, axis=0))
 
 
 def _expect_columns(columns: list[str], n: int, what: str) -> None:

@@ -186,6 +186,8 @@ def load_competition(spec: CompetitionSpec) -> CompetitionData:
     for optional in (spec.id_column, spec.group_column):
         if optional is not None:
             drop.add(optional)
+    if spec.id_is_feature and spec.id_column is not None:
+        drop.discard(spec.id_column)
     feature_columns = [c for c in train.columns if c not in drop]
     test_features = [c for c in test.columns if c not in drop]
     missing_in_test = [c for c in feature_columns if c not in test_features]

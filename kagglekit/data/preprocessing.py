@@ -1,6 +1,7 @@
 """Fold-safe preprocessing: every statistic is fitted on the training part of a fold only.
 
-A preprocessor turns a feature frame into the model's inputs (a dict ``name -> array``).
+A preprocessor turns a feature frame into the model's inputs (a dict ``name -> array``, or
+``name -> LazyInput`` for data read batch by batch, see :mod:`kagglekit.data.lazy`).
 The pipeline builds a fresh one per fold from the competition's ``features`` factory, fits
 it on the fold's training rows, then transforms the fold's validation rows and the test set.
 ``state()`` returns the fitted statistics as plain JSON (written to ``fold_<k>/preprocessing.json``).
@@ -14,9 +15,10 @@ from typing import Any, Protocol, Self
 import numpy as np
 import pandas as pd
 
+from kagglekit.data.lazy import InputValue
 from kagglekit.models.specs import InputSpec, ModelInputs
 
-ModelData = dict[str, np.ndarray]
+ModelData = dict[str, InputValue]
 
 MISSING = "__missing__"
 
@@ -49,6 +51,12 @@ class TabularPreprocessor:
         scale: standardise numeric columns (mean 0, std 1 on the training fold).
         max_categories: keep the most frequent categories per column, pool the rest.
         input_name: name of the model input.
+        log1p: numeric columns replaced by ``log1p(value)`` before imputation and scaling: a
+            list of columns, or ``skewed`` for every non-negative column whose skewness on the
+            training fold exceeds ``skew_threshold`` (areas, prices, counts).
+        skew_threshold: the skewness above which ``log1p: skewed`` transforms a column.
+        clip: clip standardised values to [-clip, clip], so that extreme rows (a house ten
+            times the usual size) do not push a network far outside what it was trained on.
     """
 
     def __init__(
@@ -61,7 +69,19 @@ class TabularPreprocessor:
         scale: bool = True,
         max_categories: int = 50,
         input_name: str = "features",
+        log1p: Sequence[str] | str | None = None,
+        skew_threshold: float = 0.75,
+        clip: float | None = None,
     ) -> None:
+        if isinstance(log1p, str) and log1p != "skewed":
+            raise ValueError(
+                f"log1p must be a list of columns, 'skewed' or null, but got {log1p=}."
+            )
+        if clip is not None and clip <= 0:
+            raise ValueError(f"clip must be positive or null, but got {clip=}.")
+        self.log1p = log1p if log1p is None or isinstance(log1p, str) else list(log1p)
+        self.skew_threshold = skew_threshold
+        self.clip = clip
         self.categorical = list(categorical) if categorical is not None else None
         self.numeric = list(numeric) if numeric is not None else None
         self.drop = list(drop)
@@ -90,6 +110,8 @@ class TabularPreprocessor:
         if bad:
             raise TypeError(f"Column(s) {bad} are declared numeric but hold text values.")
         values = frame[numeric].astype("float64") if numeric else pd.DataFrame(index=frame.index)
+        log_columns = self._log_columns(values)
+        values[log_columns] = np.log1p(values[log_columns].clip(lower=0.0))
         medians = values.median().fillna(0.0)
         filled = values.fillna(medians)
         means = filled.mean() if self.scale else pd.Series(0.0, index=numeric)
@@ -109,8 +131,28 @@ class TabularPreprocessor:
             "missing_indicators": indicators,
             "categories": categories,
             "n_rows": len(frame),
+            "log1p": log_columns,
+            "clip": self.clip,
         }
         return self
+
+    def _log_columns(self, values: pd.DataFrame) -> list[str]:
+        if self.log1p is None:
+            return []
+        if self.log1p == "skewed":
+            skew = values.skew()
+            return [
+                c for c in values.columns if values[c].min() >= 0 and skew[c] > self.skew_threshold
+            ]
+        unknown = [c for c in self.log1p if c not in values.columns]
+        if unknown:
+            raise KeyError(f"log1p names column(s) {unknown} that are not numeric features.")
+        negative = [c for c in self.log1p if values[c].min() < 0]
+        if negative:
+            raise ValueError(
+                f"log1p column(s) {negative} hold negative values; remove them from `log1p`."
+            )
+        return list(self.log1p)
 
     def _state(self) -> dict[str, Any]:
         if self._fitted is None:
@@ -143,8 +185,12 @@ class TabularPreprocessor:
         if s["numeric"]:
             values = frame[s["numeric"]].apply(pd.to_numeric, errors="coerce").astype("float64")
             isna = values.isna()
+            logged = s.get("log1p", [])
+            values[logged] = np.log1p(values[logged].clip(lower=0.0))
             values = values.fillna(pd.Series(s["median"]))
             values = (values - pd.Series(s["mean"])) / pd.Series(s["std"])
+            if s.get("clip") is not None:
+                values = values.clip(-s["clip"], s["clip"])
             blocks.append(values.to_numpy())
             if s["missing_indicators"]:
                 blocks.append(isna[s["missing_indicators"]].to_numpy(dtype="float64"))

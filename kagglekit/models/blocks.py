@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 
 from kagglekit.models.keras_objects import fresh_initializer
-from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs
+from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs, OutputSpec
 
 
 def make_inputs(inputs: ModelInputs) -> dict[str, keras.KerasTensor]:
@@ -59,13 +60,23 @@ def output_heads(
     x: Any, outputs: ModelOutputs, *, kernel_initializer: Any = "glorot_uniform"
 ) -> Any:
     """One Dense head per output spec (a single tensor when there is one head)."""
-    heads = {
-        o.name: keras.layers.Dense(
-            o.units,
-            activation=o.activation,
-            kernel_initializer=fresh_initializer(kernel_initializer),
-            name=o.name,
-        )(x)
-        for o in outputs
-    }
+    heads = {o.name: output_head(x, o, kernel_initializer=kernel_initializer) for o in outputs}
     return next(iter(heads.values())) if len(heads) == 1 else heads
+
+
+def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_uniform") -> Any:
+    """The Dense output layer of one spec, its bias set to ``spec.bias`` when given."""
+    layer = keras.layers.Dense(
+        spec.units,
+        activation=spec.activation,
+        kernel_initializer=fresh_initializer(kernel_initializer),
+        name=spec.name,
+    )
+    y = layer(x)
+    if spec.bias is not None:
+        if len(spec.bias) != spec.units:
+            raise ValueError(
+                f"Output {spec.name!r} has {spec.units} unit(s) but {len(spec.bias)} bias value(s)."
+            )
+        layer.bias.assign(np.asarray(spec.bias, dtype=layer.bias.dtype))
+    return y

@@ -20,12 +20,17 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """One model output head: units, final activation and its default loss."""
+    """One model output head: units, final activation and its default loss.
+
+    ``bias`` (optional, one value per unit) is the head's initial bias: for a regression, the
+    mean target of the fold's training rows, so training starts at the right level.
+    """
 
     name: str
     units: int
     activation: str
     loss: str
+    bias: tuple[float, ...] | None = None
 
 
 ModelInputs = dict[str, InputSpec]

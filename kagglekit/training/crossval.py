@@ -23,6 +23,7 @@ from kagglekit.data.preprocessing import Preprocessor
 from kagglekit.errors import KagglekitError
 from kagglekit.files import atomic_path, load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
+from kagglekit.report import describe_model, plot_history
 from kagglekit.targets import TargetCodec
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callbacks import CallbackFactory, checkpoint_path, for_fold
@@ -99,11 +100,15 @@ def fit_preprocessor(recipe: FoldRecipe, train: pd.DataFrame) -> Preprocessor:
     return recipe.make_preprocessor().fit(train)
 
 
-def build_fold_model(recipe: FoldRecipe, preprocessor: Preprocessor) -> keras.Model:
+def build_fold_model(
+    recipe: FoldRecipe, preprocessor: Preprocessor, y_train: np.ndarray | None = None
+) -> keras.Model:
+    """The fold's compiled model; ``y_train`` (the fold's encoded training targets) sets the
+    initial bias of regression heads."""
     return build_model(
         recipe.make_model,
         preprocessor.input_specs(),
-        recipe.codec.outputs(),
+        recipe.codec.outputs(y_train),
         make_optimizer=recipe.make_optimizer,
         loss=recipe.settings.loss,
         metrics=recipe.settings.metrics,
@@ -218,7 +223,8 @@ def train_fold(
     x_test = preprocessor.transform(test_frame)
     x_train, x_valid = take_rows(x_all, train_rows), take_rows(x_all, valid_rows)
 
-    model = build_fold_model(recipe, preprocessor)
+    model = build_fold_model(recipe, preprocessor, y[train_rows])
+    describe_model(model, directory.parent)  # model.png + model_summary.txt, once per run
     callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
     if recipe.hooks is not None and recipe.hooks.callbacks is not None:
         callbacks += list(recipe.hooks.callbacks(k))
@@ -239,12 +245,13 @@ def train_fold(
     )
     history = fit_model(
         model,
-        (x_train, y[train_rows]),
-        (x_valid, y[valid_rows]),
+        (x_train, recipe.codec.for_heads(y[train_rows])),
+        (x_valid, recipe.codec.for_heads(y[valid_rows])),
         settings=recipe.settings,
         callbacks=callbacks,
         initial_epoch=initial_epoch,
     )
+    plot_history(directory / "history.png", history.history, csv=directory / "history.csv")
 
     weights = directory / WEIGHTS_FILE
     best = checkpoint_path(callbacks)

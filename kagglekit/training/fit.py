@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 
+from kagglekit.data.lazy import InputValue, Targets, is_lazy, n_views, take
 from kagglekit.models.specs import ModelInputs, ModelOutputs
 from kagglekit.training.batches import EpochBatches, EpochSync
+from kagglekit.training.input_batches import InputBatches
 
 ModelFactory = Callable[..., keras.Model]
 OptimizerFactory = Callable[[], keras.optimizers.Optimizer]
@@ -68,35 +70,115 @@ def build_model(
         raise TypeError(f"The model factory returned {type(model).__name__}, not a keras.Model.")
     if loss is None:
         loss = outputs[0].loss if len(outputs) == 1 else {o.name: o.loss for o in outputs}
-    chosen = list(metrics) if metrics is not None else default_metrics(outputs)
+    chosen: Any = list(metrics) if metrics is not None else default_metrics(outputs)
+    if len(outputs) > 1:
+        loss, chosen, loss_weights = per_head(outputs, loss, metrics, loss_weights)
     model.compile(optimizer=make_optimizer(), loss=loss, metrics=chosen, loss_weights=loss_weights)
     return model
 
 
-def as_model_input(data: dict[str, np.ndarray]) -> Any:
+def per_head(
+    outputs: ModelOutputs, loss: Any, metrics: Sequence[Any] | None, loss_weights: Any
+) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, float] | None]:
+    """Loss, metrics and loss weights of a multi-output model as dicts keyed by head name.
+
+    A dict must name heads of the model; a single loss or metric list applies to every head
+    (the task's default loss per head when ``loss`` is null); a missing loss weight is 1.
+    """
+    names = [o.name for o in outputs]
+
+    def by_head(value: Any, what: str) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            return None
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ValueError(
+                f"trainer.{what} names output(s) {unknown}, but the model's heads are {names}."
+            )
+        return value
+
+    losses = by_head(loss, "loss")
+    if losses is None:
+        losses = {name: loss for name in names}
+    missing = [name for name in names if losses.get(name) is None]
+    if missing:
+        defaults = {o.name: o.loss for o in outputs}
+        losses = {**losses, **{name: defaults[name] for name in missing}}
+    weights = by_head(loss_weights, "loss_weights")
+    if weights is not None:
+        weights = {name: float(weights.get(name, 1.0)) for name in names}
+    elif loss_weights is not None:
+        raise ValueError(
+            f"trainer.loss_weights of a multi-output model is a mapping head -> weight "
+            f"(heads: {names}), but got {loss_weights!r}."
+        )
+    chosen_metrics = by_head(metrics, "metrics")
+    if chosen_metrics is None:
+        chosen_metrics = {
+            o.name: [_clone_metric(m) for m in metrics]
+            if metrics is not None
+            else default_metrics([o])
+            for o in outputs
+        }
+    return losses, {k: list(v) for k, v in chosen_metrics.items()}, weights
+
+
+def _clone_metric(metric: Any) -> Any:
+    """A fresh metric object per head (Keras refuses one metric object on two outputs)."""
+    if isinstance(metric, keras.metrics.Metric):
+        return keras.metrics.deserialize(keras.metrics.serialize(metric))
+    return metric
+
+
+def as_model_input(data: Mapping[str, Any]) -> Any:
     """A single input goes in as its array, several as a dict keyed by input name."""
     return next(iter(data.values())) if len(data) == 1 else data
 
 
-def take_rows(data: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
-    return {name: array[rows] for name, array in data.items()}
+def take_rows(data: dict[str, InputValue], rows: np.ndarray) -> dict[str, InputValue]:
+    """The rows of every input (lazy inputs are restricted, not read)."""
+    return {name: take(value, rows) for name, value in data.items()}
 
 
 def fit_model(
     model: keras.Model,
-    train: tuple[dict[str, np.ndarray], np.ndarray],
-    valid: tuple[dict[str, np.ndarray], np.ndarray],
+    train: tuple[dict[str, InputValue], Targets],
+    valid: tuple[dict[str, InputValue], Targets],
     *,
     settings: TrainerSettings,
     callbacks: list[keras.callbacks.Callback],
     initial_epoch: int = 0,
 ) -> keras.callbacks.History:
     """Fit with batches ordered by (seed, epoch), so a fit resumed at ``initial_epoch`` sees
-    the same batches as an uninterrupted one."""
+    the same batches as an uninterrupted one.
+
+    ``y`` is an array, or a dict per output head (multi-output models). When an input is lazy
+    (image files), both sets go in as :class:`InputBatches`, the training one augmented.
+    """
     x_train, y_train = train
     x_valid, y_valid = valid
+    if is_lazy(x_train) or is_lazy(x_valid):
+        return fit_batches(
+            model,
+            InputBatches(
+                x_train,
+                y_train,
+                batch_size=settings.batch_size,
+                seed=settings.seed,
+                shuffle=settings.shuffle,
+                augment=True,
+            ),
+            InputBatches(x_valid, y_valid, batch_size=settings.predict_batch_size),
+            settings=settings,
+            callbacks=callbacks,
+            initial_epoch=initial_epoch,
+        )
     batches = EpochBatches(
-        x_train, y_train, settings.batch_size, seed=settings.seed, shuffle=settings.shuffle
+        x_train,  # type: ignore[arg-type]  # no lazy input here
+        y_train,
+        settings.batch_size,
+        seed=settings.seed,
+        shuffle=settings.shuffle,
     )
     return model.fit(
         batches,
@@ -110,10 +192,59 @@ def fit_model(
     )
 
 
-def predict(model: keras.Model, data: dict[str, np.ndarray], batch_size: int) -> np.ndarray:
-    out = model.predict(as_model_input(data), batch_size=batch_size, verbose=0)
+def fit_batches(
+    model: keras.Model,
+    train: InputBatches,
+    valid: InputBatches,
+    *,
+    settings: TrainerSettings,
+    callbacks: list[keras.callbacks.Callback],
+    initial_epoch: int = 0,
+) -> keras.callbacks.History:
+    """Fit on batch datasets (they shuffle and augment themselves, by epoch)."""
+    return model.fit(
+        train,
+        validation_data=valid,
+        epochs=settings.epochs,
+        shuffle=False,
+        callbacks=[EpochSync(train), *callbacks],
+        verbose=settings.verbose,
+        initial_epoch=initial_epoch,
+    )
+
+
+Predictions = np.ndarray | dict[str, np.ndarray]
+
+
+def predict(model: keras.Model, data: dict[str, InputValue], batch_size: int) -> Predictions:
+    """Model outputs for ``data``: an array, or a dict per head for a dict-output model.
+
+    Lazy inputs are read batch by batch; when they offer several views (test-time
+    augmentation), the outputs are averaged over the views.
+    """
+    if not is_lazy(data):
+        return _outputs(model.predict(as_model_input(data), batch_size=batch_size, verbose=0))
+    views = [
+        _outputs(model.predict(InputBatches(data, batch_size=batch_size, view=v), verbose=0))
+        for v in range(n_views(data))
+    ]
+    return average(views)
+
+
+def average(views: Sequence[Predictions]) -> Predictions:
+    """The mean of several predictions of the same rows (arrays, or dicts per head)."""
+    first = views[0]
+    if isinstance(first, dict):
+        return {
+            name: np.mean([view[name] for view in views if isinstance(view, dict)], axis=0)
+            for name in first
+        }
+    return np.mean([np.asarray(view) for view in views], axis=0)
+
+
+def _outputs(out: Any) -> Predictions:
     if isinstance(out, dict):
-        out = np.concatenate([np.asarray(v).reshape(len(v), -1) for v in out.values()], axis=1)
-    elif isinstance(out, list):
+        return {name: np.asarray(value) for name, value in out.items()}
+    if isinstance(out, list):
         out = np.concatenate([np.asarray(v).reshape(len(v), -1) for v in out], axis=1)
     return np.asarray(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_script(script: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+def run_script(
+    script: str, *args: str, timeout: float = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/<script>``; ``env`` entries replace those of this process."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / script), *args],
         cwd=ROOT,
@@ -37,9 +41,16 @@ def scores(run_dir: Path) -> dict[str, Any]:
 
 
 def check_run_directory(
-    run_dir: Path, data_dir: Path, n_folds: int, id_column: str, *, series_column: str | None = None
+    run_dir: Path,
+    data_dir: Path,
+    n_folds: int,
+    id_column: str,
+    *,
+    series_column: str | None = None,
+    graph: bool = True,
 ) -> None:
-    """Every file the run promises, readable and consistent with the data.
+    """Every file the run promises, readable and consistent with the data (``model.png`` too
+    when Graphviz is installed, unless ``graph=False``: a run that could not see it).
 
     ``series_column``: the files are in the long layout; a sample is a value of this column.
     """
@@ -53,8 +64,11 @@ def check_run_directory(
         "scores.json",
         "submission.csv",
         "run_state.json",
+        "model_summary.txt",
     ]:
         assert (run_dir / name).is_file(), f"{name} missing from {run_dir}"
+    if graph and shutil.which("dot") is not None:  # .ci/run installs Graphviz
+        assert (run_dir / "model.png").read_bytes().startswith(b"\x89PNG"), "model.png missing"
     for k in range(n_folds):
         for name in [
             "model.weights.h5",
@@ -63,6 +77,7 @@ def check_run_directory(
             "oof.npy",
             "test_pred.npy",
             "preprocessing.json",
+            "history.png",
         ]:
             assert (run_dir / f"fold_{k}" / name).is_file(), f"fold_{k}/{name} missing"
         history = pd.read_csv(run_dir / f"fold_{k}" / "history.csv")

@@ -24,8 +24,29 @@ EXAMPLE_INPUTS = {
     "kagglekit.models.text.build_text_cnn": {
         "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
     },
+    "kagglekit.models.backbone.build_backbone": {"image": InputSpec((8, 8, 1))},
+    "kagglekit.models.multi_input.build_multi_input": {
+        "numeric": InputSpec((5,)),
+        "cat_color": InputSpec((1,), dtype="int32", vocabulary=7),
+        "cat_size": InputSpec((1,), dtype="int32", vocabulary=4),
+        "image": InputSpec((8, 8, 1)),
+    },
+    "kagglekit.models.multi_output.build_multi_output": {
+        "numeric": InputSpec((6,)),
+        "cat_color": InputSpec((1,), dtype="int32", vocabulary=5),
+    },
+    "kagglekit.models.residual_mlp.build_residual_mlp": {"features": InputSpec((12,))},
+    "kagglekit.models.siamese.build_siamese": {"left": InputSpec((6,)), "right": InputSpec((6,))},
 }
 OUTPUTS = [OutputSpec("output", 3, "softmax", "sparse_categorical_crossentropy")]
+# Factories that need several heads say which (each its own loss).
+EXAMPLE_OUTPUTS = {
+    "kagglekit.models.multi_output.build_multi_output": [
+        OutputSpec("price", 1, "linear", "mean_squared_error"),
+        OutputSpec("kind", 3, "softmax", "sparse_categorical_crossentropy"),
+        OutputSpec("flags", 2, "sigmoid", "binary_crossentropy"),
+    ],
+}
 
 
 def _batch(inputs: dict[str, InputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -34,14 +55,33 @@ def _batch(inputs: dict[str, InputSpec], n: int, rng: np.random.Generator) -> di
 
 def _example(spec: InputSpec, n: int, rng: np.random.Generator) -> np.ndarray:
     shape = (n, *(d or 4 for d in spec.shape))
-    if spec.vocabulary:  # token ids, the last ones padding
+    if spec.vocabulary:  # token or category ids (padded at the end when masked)
         ids = rng.integers(1, spec.vocabulary, size=shape)
-        ids[:, shape[1] // 2 :] = 0
+        if spec.mask_value is not None:
+            ids[:, shape[1] // 2 :] = spec.mask_value
         return ids.astype(spec.dtype)
     values = rng.normal(size=shape)
     if spec.mask_value is not None:  # variable length: the last steps are padding
         values[: n // 2, shape[1] // 2 :] = spec.mask_value
     return values.astype(spec.dtype)
+
+
+def _targets(outputs: list[OutputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    y = {}
+    for o in outputs:
+        if o.activation == "softmax":
+            y[o.name] = rng.integers(0, o.units, size=n)
+        elif o.activation == "sigmoid":
+            y[o.name] = rng.integers(0, 2, size=(n, o.units)).astype("float32")
+        else:
+            y[o.name] = rng.normal(size=(n, o.units)).astype("float32")
+    return y
+
+
+def _as_dict(predictions: object, outputs: list[OutputSpec]) -> dict[str, np.ndarray]:
+    if isinstance(predictions, dict):
+        return {k: np.asarray(v) for k, v in predictions.items()}
+    return {outputs[0].name: np.asarray(predictions)}
 
 
 @pytest.mark.parametrize("name", options("model"))
@@ -52,27 +92,33 @@ def test_model_config_builds_fits_and_round_trips(
     target = cfg.model._target_
     assert target in EXAMPLE_INPUTS, f"add an example input for {target} to EXAMPLE_INPUTS"
     inputs = EXAMPLE_INPUTS[target]
+    outputs = EXAMPLE_OUTPUTS.get(target, OUTPUTS)
     keras.utils.set_random_seed(0)
     model = build_model(
         instantiate(cfg.model, _convert_="all"),
         inputs,
-        OUTPUTS,
+        outputs,
         make_optimizer=lambda: keras.optimizers.Adam(1e-3),
     )
     rng = np.random.default_rng(0)
     x = _batch(inputs, 16, rng)
-    y = rng.integers(0, 3, size=16)
+    y_heads = _targets(outputs, 16, rng)
+    y = next(iter(y_heads.values())) if len(y_heads) == 1 else y_heads
     feed = next(iter(x.values())) if len(x) == 1 else x
     model.fit(feed, y, epochs=1, batch_size=8, verbose=0)
-    before = model.predict(feed, verbose=0)
-    assert np.isfinite(before).all() and before.shape == (16, 3)
+    before = _as_dict(model.predict(feed, verbose=0), outputs)
+    assert sorted(before) == sorted(o.name for o in outputs)
+    for o in outputs:
+        assert np.isfinite(before[o.name]).all() and before[o.name].shape == (16, o.units)
     path = tmp_path / "model.weights.h5"
     model.save_weights(path)
     clone = build_model(
         instantiate(cfg.model, _convert_="all"),
         inputs,
-        OUTPUTS,
+        outputs,
         make_optimizer=lambda: keras.optimizers.Adam(),
     )
     clone.load_weights(path)
-    np.testing.assert_array_equal(clone.predict(feed, verbose=0), before)
+    after = _as_dict(clone.predict(feed, verbose=0), outputs)
+    for o in outputs:
+        np.testing.assert_array_equal(after[o.name], before[o.name])
