@@ -1,11 +1,12 @@
 """The sweep: each trial is one full cross-validated ``pipeline.train`` run in this process.
 
 Trials run in the worker's own process, one after another: a subprocess per trial would pay
-the TensorFlow import and data loading again (seconds, i.e. several percent of a trial), and
-``pipeline.train`` already clears the Keras session before every fold; the sweep clears it
-again and collects garbage after each trial, so memory stays flat (see
-``benchmarks/tuning_overhead.py``). Parallelism comes from several worker processes on one
-study instead.
+the TensorFlow import and the data loading again (several seconds, i.e. several percent of a
+trial). Memory is released by ``pipeline.train`` itself, which clears the Keras session (and
+collects garbage) before every fold, so the next trial's first fold frees the previous trial's
+model; memory stays flat over a sweep (``benchmarks/tuning_overhead.py`` prints it). An extra
+``gc.collect()`` per trial would cost ~0.5 s with TensorFlow's heap, for nothing.
+Parallelism comes from several worker processes on one study.
 
 ``n_trials`` is the total the study should reach: a worker stops when the study has
 ``n_trials`` finished (COMPLETE or PRUNED) trials, so re-running the same command after an
@@ -16,7 +17,6 @@ exactly 20. Failed trials do not count; those of dead or interrupted workers are
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import shutil
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import optuna
 from omegaconf import DictConfig
 from optuna.trial import FrozenTrial, TrialState
@@ -224,7 +223,6 @@ class Objective:
             raise
         finally:
             self.train_seconds += time.perf_counter() - started
-            keras.backend.clear_session()
         trial.set_user_attr(
             "result",
             {
@@ -327,7 +325,6 @@ def run_trials(
             n_trials=1,
             catch=(Exception,),
             callbacks=[*callbacks, seen],
-            gc_after_trial=True,
         )
         ran += 1
         last = seen.trial
@@ -345,4 +342,3 @@ def run_trials(
                 )
         else:
             failures = 0
-        gc.collect()
