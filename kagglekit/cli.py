@@ -42,7 +42,13 @@ def train_main(argv: list[str] | None = None) -> None:
 def _tune(cfg: DictConfig) -> float | None:
     from kagglekit.tuning.runner import tune_from_hydra
 
-    result = tune_from_hydra(cfg)
+    try:
+        result = tune_from_hydra(cfg)
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: the running trial is queued again; re-run the same command to continue."
+        )
+        sys.exit(130)
     print(
         f"{result.finished} trials finished; best {result.best_value} (trial {result.best_trial})"
         f"  ->  {result.paths.get('best', result.sweep_dir)}"

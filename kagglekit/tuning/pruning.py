@@ -33,6 +33,7 @@ import keras
 import optuna
 
 from kagglekit.training.crossval import FoldHooks, FoldResult
+from kagglekit.tuning.interrupt import Interrupt, InterruptCallback
 
 log = logging.getLogger(__name__)
 
@@ -168,26 +169,40 @@ def fold_end_reporter(trial: optuna.Trial, metric: str) -> Any:
 
 
 def make_hooks(
-    trial: optuna.Trial, settings: PruningSettings, sign: float, metric: str
+    trial: optuna.Trial,
+    settings: PruningSettings,
+    sign: float,
+    metric: str,
+    interrupt: Interrupt | None = None,
 ) -> FoldHooks:
-    """The fold hooks of one trial: an epoch-level callback per fold and the fold reporter."""
-    callbacks = None
-    if settings.monitor is not None:
-        monitor = settings.monitor
+    """The fold hooks of one trial: an epoch-level callback per fold and the fold reporter
+    (plus the interrupt check after every epoch and fold)."""
 
-        def callbacks(k: int) -> list[keras.callbacks.Callback]:
-            return [
+    def callbacks(k: int) -> list[keras.callbacks.Callback]:
+        added: list[keras.callbacks.Callback] = []
+        if interrupt is not None:
+            added.append(InterruptCallback(interrupt))
+        if settings.monitor is not None:
+            added.append(
                 PruningCallback(
                     trial,
                     k,
-                    monitor,
+                    settings.monitor,
                     sign=sign,
                     warmup_epochs=settings.warmup_epochs,
                     interval_epochs=settings.interval_epochs,
                 )
-            ]
+            )
+        return added
 
-    on_fold_end = fold_end_reporter(trial, metric) if settings.folds else None
+    report = fold_end_reporter(trial, metric) if settings.folds else None
+
+    def on_fold_end(result: FoldResult) -> None:
+        if interrupt is not None:
+            interrupt.check()
+        if report is not None:
+            report(result)
+
     return FoldHooks(callbacks=callbacks, on_fold_end=on_fold_end)
 
 

@@ -140,11 +140,14 @@ def trials_frame(study: optuna.Study, space: SearchSpace) -> pd.DataFrame:
         row: dict[str, Any] = {
             "number": t.number,
             "state": t.state.name,
-            "value": t.value,
+            "value": t.value if t.state == TrialState.COMPLETE else None,
             "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
             "folds_done": sum(is_fold_step(s) for s in t.intermediate_values),
             "epochs": _epochs(t.intermediate_values),
             "pruned_at": _pruned_at(t),
+            "fold_scores": " ".join(
+                f"{v:.6f}" for s, v in sorted(t.intermediate_values.items()) if is_fold_step(s)
+            ),
         }
         for p in space.params:
             row[p.name] = t.params.get(p.name)

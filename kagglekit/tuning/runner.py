@@ -8,11 +8,9 @@ command, so the best trial is reproduced by construction.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from kagglekit.metrics import get_metric
+from kagglekit.tuning.interrupt import catch_interrupts
 from kagglekit.tuning.overrides import override, without_group
 from kagglekit.tuning.progress import ProgressLog
 from kagglekit.tuning.pruning import PruningSettings
@@ -141,24 +140,6 @@ def _metric_of(cfg: DictConfig) -> tuple[str, str]:
     return resolved.name, resolved.direction
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """``kill <pid>`` behaves like Ctrl-C: the running trial is queued again, results written."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def base_overrides(
     competition: str, train_overrides: Sequence[str], fixed: Mapping[str, Any]
 ) -> list[str]:
@@ -258,7 +239,8 @@ def tune(
         )
     paths: dict[str, Path] = {}
     try:
-        with _sigterm_as_interrupt():
+        with catch_interrupts() as interrupt:
+            objective.interrupt = interrupt
             outcome = run_trials(
                 study,
                 objective,

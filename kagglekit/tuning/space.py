@@ -76,7 +76,9 @@ class FloatParam:
         return _name(self.key)
 
     def suggest(self, trial: optuna.Trial) -> float:
-        return trial.suggest_float(self.name, self.low, self.high, log=self.log, step=self.step)
+        return self.from_optuna(
+            trial.suggest_float(self.name, self.low, self.high, log=self.log, step=self.step)
+        )
 
     def contains(self, value: Any) -> bool:
         return _is_number(value) and self.low <= value <= self.high
@@ -85,7 +87,8 @@ class FloatParam:
         return float(value)
 
     def from_optuna(self, value: Any) -> float:
-        return float(value)
+        """On a step grid, 0.30000000000000004 is written as 0.3 (the value the trial runs)."""
+        return round(float(value), 10) if self.step is not None else float(value)
 
     def grid(self) -> list[Any]:
         if self.step is None:

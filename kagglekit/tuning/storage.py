@@ -10,7 +10,9 @@ Passwords never reach a log line or a saved file: use :func:`mask_url` whenever 
 
 from __future__ import annotations
 
+import random
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,18 +81,11 @@ def make_storage(settings: StorageSettings) -> optuna.storages.RDBStorage:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     else:
         engine_kwargs["pool_pre_ping"] = True
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    # Workers started together on a fresh database race to create Optuna's tables (PostgreSQL:
+    # "duplicate key ... pg_type"); the loser tries again and finds them there.
+    for attempt in range(ATTEMPTS):
         try:
-            return optuna.storages.RDBStorage(
-                settings.url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=settings.heartbeat_interval,
-                grace_period=settings.grace_period,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                    max_retry=settings.max_retry
-                ),
-            )
+            return _rdb_storage(settings, engine_kwargs)
         except ImportError as exc:
             raise ImportError(
                 f"No database driver for {settings.masked_url}: {exc}. For PostgreSQL install "
@@ -98,9 +93,32 @@ def make_storage(settings: StorageSettings) -> optuna.storages.RDBStorage:
             ) from None
         except Exception as exc:
             message = mask_in_text(str(exc), settings.url)
+            if attempt + 1 < ATTEMPTS and "already exists" in message:
+                time.sleep(0.5 + random.random())
+                continue
             raise RuntimeError(
                 f"Cannot open the study storage {settings.masked_url}: {message}"
             ) from None
+    raise AssertionError("unreachable")
+
+
+ATTEMPTS = 5
+
+
+def _rdb_storage(
+    settings: StorageSettings, engine_kwargs: dict[str, object]
+) -> optuna.storages.RDBStorage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            settings.url,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=settings.heartbeat_interval,
+            grace_period=settings.grace_period,
+            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=settings.max_retry
+            ),
+        )
 
 
 def retried_trial(trial: optuna.trial.FrozenTrial) -> int | None:

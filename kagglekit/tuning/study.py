@@ -46,8 +46,13 @@ def open_study(
         )
     stored = study.user_attrs.get(BASE_OVERRIDES)
     if stored is None:
-        study.set_user_attr(BASE_OVERRIDES, list(base_overrides))
-    elif list(stored) != list(base_overrides):
+        try:
+            study.set_user_attr(BASE_OVERRIDES, list(base_overrides))
+        except Exception:  # another worker wrote it at the same moment: compare with theirs
+            stored = study.user_attrs.get(BASE_OVERRIDES)
+            if stored is None:
+                raise
+    if stored is not None and list(stored) != list(base_overrides):
         raise ValueError(
             f"Study {study_name!r} was started with the trial overrides {stored}, but this run "
             f"has {list(base_overrides)}: its trials would not be comparable. Re-run with the "

@@ -33,6 +33,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from kagglekit.files import read_json, write_json
 from kagglekit.tuning import dedupe
+from kagglekit.tuning.interrupt import Interrupt
 from kagglekit.tuning.pruning import PruningSettings, make_hooks
 from kagglekit.tuning.space import SearchSpace
 from kagglekit.tuning.storage import retried_trial
@@ -166,6 +167,7 @@ class Objective:
         self.train = train
         self.retry = retry
         self.train_seconds = 0.0  # summed over this worker's trials (the overhead benchmark)
+        self.interrupt: Interrupt | None = None
 
     def _check_slot(self, trial: optuna.Trial) -> None:
         """Exactly ``n_trials``: a trial created in a race for the last slot steps back."""
@@ -205,7 +207,7 @@ class Objective:
             },
         )
         cfg = self.compose(overrides)
-        hooks = make_hooks(trial, self.pruning, self.sign, self.metric)
+        hooks = make_hooks(trial, self.pruning, self.sign, self.metric, self.interrupt)
         started = time.perf_counter()
         try:
             with trial_logging(run_dir):
@@ -298,6 +300,8 @@ def run_trials(
     waiting_logged = False
     warned = warn_shared is None
     while True:
+        if objective.interrupt is not None:
+            objective.interrupt.check()
         if timeout is not None and time.monotonic() - started >= timeout:
             return SweepOutcome(ran, time.monotonic() - started, objective.train_seconds, "timeout")
         dedupe.fail_stale(study)
