@@ -81,10 +81,12 @@ def main() -> None:
     train(composer([*base, "optimizer.learning_rate=0.01"]), run_dir=work / "warmup")
 
     baseline = []
+    base_memory = []
     for i, lr in enumerate(lrs):
         started = time.perf_counter()
         train(composer([*base, f"optimizer.learning_rate={lr}"]), run_dir=work / f"base{i}")
         baseline.append(time.perf_counter() - started)
+        base_memory.append(rss_mb())
 
     memory: list[float] = []
 
@@ -94,6 +96,7 @@ def main() -> None:
         return result
 
     sweep_dir = work / "sweep"
+    sweep_dir.mkdir()
     study = optuna.create_study(
         study_name="bench", storage=f"sqlite:///{sweep_dir}/study.db", direction="maximize"
     )
@@ -131,7 +134,7 @@ def main() -> None:
     print(
         f"{args.competition}: {n} trials of {args.folds} folds x {args.epochs} epochs, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
     )
-    print(f"baseline  pipeline.train alone:      {base_time:8.3f} s per run")
+    print(f"baseline  compose + pipeline.train:  {base_time:8.3f} s per run")
     print(f"sweep     pipeline.train in a trial: {trial_time:8.3f} s per trial")
     print(f"sweep     wall time per trial:       {outcome.seconds / n:8.3f} s")
     print(
@@ -141,7 +144,8 @@ def main() -> None:
         f"          wall per trial vs baseline: {100 * (outcome.seconds / n - base_time) / base_time:+.2f} % (includes load noise)"
     )
     print(f"plots     once at the end:           {plots:8.3f} s")
-    print(f"memory    RSS after each trial (MB): {', '.join(f'{m:.0f}' for m in memory)}")
+    print(f"memory    RSS after each plain run (MB): {', '.join(f'{m:.0f}' for m in base_memory)}")
+    print(f"memory    RSS after each trial (MB):    {', '.join(f'{m:.0f}' for m in memory)}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,14 @@ def _tune(cfg: DictConfig) -> float | None:
             "Interrupted: the running trial is queued again; re-run the same command to continue."
         )
         sys.exit(130)
+    if result.outcome.stopped_by == "recycle":
+        # memory grew past tune.recycle_after_mb: become a fresh process running the same
+        # command (which resumes the study); the PID stays, the memory goes
+        log.info("Memory grew past tune.recycle_after_mb: restarting this worker (same command).")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
     print(
         f"{result.finished} trials finished; best {result.best_value} (trial {result.best_trial})"
         f"  ->  {result.paths.get('best', result.sweep_dir)}"

@@ -20,6 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from kagglekit.metrics import get_metric
+from kagglekit.tuning.compose import TrialComposer
 from kagglekit.tuning.interrupt import catch_interrupts
 from kagglekit.tuning.overrides import override, without_group
 from kagglekit.tuning.progress import ProgressLog
@@ -34,7 +35,13 @@ from kagglekit.tuning.storage import (
     make_storage,
 )
 from kagglekit.tuning.study import enqueue_defaults, open_study
-from kagglekit.tuning.sweep import Objective, SweepOutcome, count_trials, run_trials
+from kagglekit.tuning.sweep import (
+    MemoryWatch,
+    Objective,
+    SweepOutcome,
+    count_trials,
+    run_trials,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,7 @@ class TuneSettings:
     grace_period: int = 40
     max_retry: int = 3
     max_consecutive_failures: int = 3
+    recycle_after_mb: float | None = None  # restart the process past this memory growth
     plots: bool = True
     poll_interval: float = 2.0
 
@@ -128,6 +136,7 @@ def settings_from_config(cfg: DictConfig) -> TuneSettings:
         grace_period=int(tune.get("grace_period", 40)),
         max_retry=int(tune.get("max_retry", 3)),
         max_consecutive_failures=int(tune.get("max_consecutive_failures", 3)),
+        recycle_after_mb=tune.get("recycle_after_mb"),
         plots=bool(tune.get("plots", True)),
     )
 
@@ -219,7 +228,7 @@ def tune(
 
     objective = Objective(
         space=settings.space,
-        compose=compose,
+        compose=TrialComposer(compose, base, groups),
         base_overrides=base,
         sweep_dir=sweep_dir,
         n_trials=settings.n_trials,
@@ -250,10 +259,11 @@ def tune(
                 max_consecutive_failures=settings.max_consecutive_failures,
                 poll_interval=settings.poll_interval,
                 warn_shared=shared_warning,
+                recycle=MemoryWatch(settings.recycle_after_mb),
             )
     finally:
         write_tables()
-    if settings.plots:
+    if settings.plots and outcome.stopped_by != "recycle":
         for path in write_plots(study, sweep_dir):
             paths[path.stem] = path
     best = best_trial(study)

@@ -140,13 +140,16 @@ def trial_logging(run_dir: Path) -> Iterator[None]:
 
 
 class Objective:
-    """One trial: suggest, turn into overrides, compose the train config, ``train`` it."""
+    """One trial: suggest, turn into overrides, compose the train config, ``train`` it.
+
+    ``compose(params)`` composes the train config with ``base_overrides`` + ``params``.
+    """
 
     def __init__(
         self,
         *,
         space: SearchSpace,
-        compose: Compose,
+        compose: Callable[[Sequence[str]], DictConfig],
         base_overrides: Sequence[str],
         sweep_dir: Path,
         n_trials: int,
@@ -206,7 +209,7 @@ class Objective:
                 "pid": os.getpid(),
             },
         )
-        cfg = self.compose(overrides)
+        cfg = self.compose(self.space.overrides(values))  # = compose(base + params)
         hooks = make_hooks(trial, self.pruning, self.sign, self.metric, self.interrupt)
         started = time.perf_counter()
         try:
@@ -288,28 +291,37 @@ def run_trials(
     max_consecutive_failures: int = 3,
     poll_interval: float = 2.0,
     warn_shared: str | None = None,
+    recycle: Callable[[], bool] | None = None,
 ) -> SweepOutcome:
     """Run trials until the study has ``n_trials`` finished ones (or ``timeout`` seconds pass).
 
     When every remaining slot is taken by other workers' running trials, wait for them: one of
     them may die and be queued again. ``warn_shared`` is logged once if another worker shows up.
+    ``recycle()`` is asked after every trial; when it says True and trials remain, the loop
+    stops (``stopped_by="recycle"``) so that the caller can restart the process
+    (see :class:`MemoryWatch`).
     """
     started = time.monotonic()
     ran = 0
     failures = 0
     waiting_logged = False
+    grown = False
     warned = warn_shared is None
+
+    def outcome(reason: str) -> SweepOutcome:
+        return SweepOutcome(ran, time.monotonic() - started, objective.train_seconds, reason)
+
     while True:
         if objective.interrupt is not None:
             objective.interrupt.check()
         if timeout is not None and time.monotonic() - started >= timeout:
-            return SweepOutcome(ran, time.monotonic() - started, objective.train_seconds, "timeout")
+            return outcome("timeout")
         dedupe.fail_stale(study)
         counts = count_trials(study)
         if counts.finished >= n_trials:
-            return SweepOutcome(
-                ran, time.monotonic() - started, objective.train_seconds, "n_trials"
-            )
+            return outcome("n_trials")
+        if grown:
+            return outcome("recycle")
         if not warned and counts.running > 0:
             log.warning(warn_shared)
             warned = True
@@ -324,12 +336,7 @@ def run_trials(
             continue
         waiting_logged = False
         seen = _LastTrial()
-        study.optimize(
-            objective,
-            n_trials=1,
-            catch=(Exception,),
-            callbacks=[*callbacks, seen],
-        )
+        study.optimize(objective, n_trials=1, catch=(Exception,), callbacks=[*callbacks, seen])
         ran += 1
         last = seen.trial
         if (
@@ -346,3 +353,40 @@ def run_trials(
                 )
         else:
             failures = 0
+        grown = recycle is not None and recycle()
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory in MB (Linux), or None where /proc is not there."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class MemoryWatch:
+    """Say when memory grew by ``limit_mb`` since the first trial of this process.
+
+    TensorFlow keeps some of every traced model alive after ``clear_session`` (tens of MB per
+    cross-validated run), so a worker that runs trial after trial in one process grows. Past
+    the limit the worker restarts itself between two trials (``tune.recycle_after_mb``): the
+    restarted process runs the same command, which resumes the study, and starts small again.
+    """
+
+    def __init__(self, limit_mb: float | None) -> None:
+        self.limit_mb = limit_mb
+        self.baseline: float | None = None
+        self.growth = 0.0
+
+    def __call__(self) -> bool:
+        current = rss_mb()
+        if self.limit_mb is None or current is None:
+            return False
+        if self.baseline is None:
+            self.baseline = current
+            return False
+        self.growth = current - self.baseline
+        return self.growth >= self.limit_mb

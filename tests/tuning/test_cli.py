@@ -49,14 +49,17 @@ def test_interrupted_sweeps_continue_with_the_same_command(
     wait_for(lambda: _running_trial_with_a_fold(sweep, 3), 300, "trial 3 to finish a fold")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    # 3. the same command finishes the study
-    out = run_tune(*args).stdout
-    assert "4 trials finished" in out
+    # 3. the same command finishes the study (restarting itself after each trial: a worker
+    #    whose memory grows past tune.recycle_after_mb re-executes the same command)
+    #    n_trials=5: one more than before, so that a restart happens before the last trial
+    out = run_tune(*args, "n_trials=5", "tune.recycle_after_mb=0.001").stdout
+    assert "5 trials finished" in out
+    assert (sweep / "tune.log").read_text().count("restarting this worker") == 1
 
     study = optuna.load_study(study_name="titanic-mlp", storage=f"sqlite:///{sweep}/study.db")
     states = {t.number: t.state for t in study.trials}
     complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    assert len(complete) == 4
+    assert len(complete) == 5
     assert states[0] == TrialState.COMPLETE  # finished before the interruption, never redone
     assert states[1] == TrialState.FAIL and states[3] == TrialState.FAIL
     for hit in (1, 3):

@@ -112,7 +112,7 @@ def test_a_trial_created_in_a_race_for_the_last_slot_steps_back(tmp_path: Path) 
     trials = [study.ask() for _ in range(3)]  # three workers asked at the same moment
     objective = Objective(
         space=SearchSpace.from_config({"x": [1]}),
-        compose=compose_train,
+        compose=lambda params: compose_train(list(params)),
         base_overrides=[],
         sweep_dir=tmp_path,
         n_trials=2,
@@ -186,3 +186,10 @@ def test_resuming_with_other_trial_overrides_is_refused(tmp_path: Path) -> None:
 def test_a_typo_in_the_search_space_fails_before_any_trial(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not fit the config"):
         run(tmp_path, 1, FakeTrain(), {"model.hiden_units": [[8], [16]]})
+
+
+def test_a_worker_whose_memory_grows_stops_between_trials_to_restart(tmp_path: Path) -> None:
+    # limit 0 MB: any growth after the first trial counts; the CLI then re-executes itself
+    result = run(tmp_path, 5, FakeTrain(), recycle_after_mb=0.0)
+    assert result.outcome.stopped_by == "recycle" and result.finished == 2
+    assert run(tmp_path, 5, FakeTrain()).finished == 5  # the restarted command goes on
