@@ -188,8 +188,14 @@ def test_a_typo_in_the_search_space_fails_before_any_trial(tmp_path: Path) -> No
         run(tmp_path, 1, FakeTrain(), {"model.hiden_units": [[8], [16]]})
 
 
-def test_a_worker_whose_memory_grows_stops_between_trials_to_restart(tmp_path: Path) -> None:
-    # limit 0 MB: any growth after the first trial counts; the CLI then re-executes itself
-    result = run(tmp_path, 5, FakeTrain(), recycle_after_mb=0.0)
-    assert result.outcome.stopped_by == "recycle" and result.finished == 2
+def test_a_worker_whose_memory_grows_stops_between_trials_to_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kagglekit.tuning import sweep
+
+    memory = iter(range(1000, 100_000, 300))  # +300 MB per trial
+    monkeypatch.setattr(sweep, "rss_mb", lambda: float(next(memory)))
+    result = run(tmp_path, 5, FakeTrain(), recycle_after_mb=500)
+    # baseline after trial 0, +300 after trial 1, +600 after trial 2: stop (the CLI re-executes)
+    assert result.outcome.stopped_by == "recycle" and result.finished == 3
     assert run(tmp_path, 5, FakeTrain()).finished == 5  # the restarted command goes on
