@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,14 @@ class PruningSettings:
         )
 
 
+class Clock:
+    """Seconds spent reporting to the study and asking the pruner (inside the trials' training:
+    the overhead benchmark adds them to the sweep's own time)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
 class PruningCallback(keras.callbacks.Callback):
     """Report ``monitor`` after every epoch of one fold; raise ``TrialPruned`` when told to.
 
@@ -112,8 +121,10 @@ class PruningCallback(keras.callbacks.Callback):
         sign: float = 1.0,
         warmup_epochs: int = 0,
         interval_epochs: int = 1,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__()
+        self.clock = clock or Clock()
         self.trial = trial
         self.fold = fold
         self.monitor = monitor
@@ -126,7 +137,13 @@ class PruningCallback(keras.callbacks.Callback):
         self.pruned_at = None
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        logs = logs or {}
+        started = time.perf_counter()
+        try:
+            self._report(epoch, logs or {})
+        finally:
+            self.clock.seconds += time.perf_counter() - started
+
+    def _report(self, epoch: int, logs: Mapping[str, Any]) -> None:
         number = epoch + 1
         if number >= STEPS_PER_FOLD:
             return
@@ -150,15 +167,16 @@ class PruningCallback(keras.callbacks.Callback):
             )
 
 
-def fold_end_reporter(trial: optuna.Trial, metric: str) -> Any:
+def fold_end_reporter(trial: optuna.Trial, metric: str, clock: Clock | None = None) -> Any:
     """``on_fold_end`` hook: report the fold score at its fold step, prune when told to."""
+    clock = clock or Clock()
 
     def on_fold_end(result: FoldResult) -> None:
-        epochs = trial.user_attrs.get("epochs", {})
-        epochs[str(result.fold)] = result.info.get("epochs_run")
-        trial.set_user_attr("epochs", epochs)
+        started = time.perf_counter()
         trial.report(result.score, fold_step(result.fold))
-        if trial.should_prune():
+        prune = trial.should_prune()
+        clock.seconds += time.perf_counter() - started
+        if prune:
             trial.set_user_attr("pruned_at", {"fold": result.fold, "epoch": None})
             raise optuna.TrialPruned(
                 f"after fold {result.fold}: {metric} = {result.score:.6g} is worse than the "
@@ -174,6 +192,7 @@ def make_hooks(
     sign: float,
     metric: str,
     interrupt: Interrupt | None = None,
+    clock: Clock | None = None,
 ) -> FoldHooks:
     """The fold hooks of one trial: an epoch-level callback per fold and the fold reporter
     (plus the interrupt check after every epoch and fold)."""
@@ -191,11 +210,12 @@ def make_hooks(
                     sign=sign,
                     warmup_epochs=settings.warmup_epochs,
                     interval_epochs=settings.interval_epochs,
+                    clock=clock,
                 )
             )
         return added
 
-    report = fold_end_reporter(trial, metric) if settings.folds else None
+    report = fold_end_reporter(trial, metric, clock) if settings.folds else None
 
     def on_fold_end(result: FoldResult) -> None:
         if interrupt is not None:

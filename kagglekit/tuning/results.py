@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shlex
 import warnings
 from collections.abc import Mapping, Sequence
@@ -20,12 +22,28 @@ import pandas as pd
 from omegaconf import OmegaConf
 from optuna.trial import FrozenTrial, TrialState
 
-from kagglekit.files import write_csv, write_json, write_text
 from kagglekit.tuning.overrides import override_key, parse_value
 from kagglekit.tuning.pruning import STEPS_PER_FOLD, fold_of, is_fold_step
 from kagglekit.tuning.space import SearchSpace
 
 log = logging.getLogger(__name__)
+
+
+def _replace(path: Path, text: str) -> Path:
+    """Write ``text`` atomically (temporary file + ``os.replace``) if it changed.
+
+    No fsync: these tables are rewritten after every trial from the study, so a power cut can
+    only lose the latest copy, and skipping the disk flush keeps a trial's overhead small.
+    """
+    path = Path(path)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
 
 BEST_FILE = "best.json"
 TRIALS_FILE = "trials.csv"
@@ -65,34 +83,32 @@ def write_best(
     counts = {s.name.lower(): 0 for s in TrialState}
     for t in study.get_trials(deepcopy=False):
         counts[t.state.name.lower()] += 1
-    return write_json(
-        Path(sweep_dir) / BEST_FILE,
-        {
-            "value": best.value,
-            "params": space.decode(best.params),
-            "overrides": overrides,
-            "competition": competition,
-            "metric": metric,
-            "direction": study.direction.name.lower(),
-            "trial": best.number,
-            "run_dir": run.get("dir"),
-            "fold_scores": best.user_attrs.get("result", {}).get("fold_scores"),
-            "command": train_command(competition, overrides),
-            "experiment": str(experiment),
-            "experiment_command": shlex.join(
-                [
-                    "python",
-                    "scripts/train.py",
-                    "--config-dir",
-                    str(Path(sweep_dir).resolve()),
-                    f"competition={competition}",
-                    f"+experiment={EXPERIMENT}",
-                ]
-            ),
-            "study": study.study_name,
-            "trials": counts,
-        },
-    )
+    best_json = {
+        "value": best.value,
+        "params": space.decode(best.params),
+        "overrides": overrides,
+        "competition": competition,
+        "metric": metric,
+        "direction": study.direction.name.lower(),
+        "trial": best.number,
+        "run_dir": run.get("dir"),
+        "fold_scores": best.user_attrs.get("result", {}).get("fold_scores"),
+        "command": train_command(competition, overrides),
+        "experiment": str(experiment),
+        "experiment_command": shlex.join(
+            [
+                "python",
+                "scripts/train.py",
+                "--config-dir",
+                str(Path(sweep_dir).resolve()),
+                f"competition={competition}",
+                f"+experiment={EXPERIMENT}",
+            ]
+        ),
+        "study": study.study_name,
+        "trials": counts,
+    }
+    return _replace(Path(sweep_dir) / BEST_FILE, json.dumps(best_json, indent=2) + "\n")
 
 
 def _header(study: optuna.Study, best: FrozenTrial, metric: str, competition: str) -> str:
@@ -129,7 +145,7 @@ def write_experiment(
 ) -> Path:
     config = experiment_config(overrides, groups)
     text = "# @package _global_\n" + header + OmegaConf.to_yaml(OmegaConf.create(config))
-    return write_text(Path(sweep_dir) / "experiment" / f"{EXPERIMENT}.yaml", text)
+    return _replace(Path(sweep_dir) / "experiment" / f"{EXPERIMENT}.yaml", text)
 
 
 def trials_frame(study: optuna.Study, space: SearchSpace) -> pd.DataFrame:
@@ -191,7 +207,8 @@ def _note(t: FrozenTrial) -> str:
 
 
 def write_trials(study: optuna.Study, sweep_dir: Path, space: SearchSpace) -> Path:
-    return write_csv(Path(sweep_dir) / TRIALS_FILE, trials_frame(study, space))
+    text = trials_frame(study, space).to_csv(index=False)
+    return _replace(Path(sweep_dir) / TRIALS_FILE, text)
 
 
 PLOTS = {

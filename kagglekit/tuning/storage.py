@@ -16,8 +16,10 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
+import sqlalchemy
 
 DB_FILE = "study.db"
 
@@ -105,7 +107,27 @@ def make_storage(settings: StorageSettings) -> optuna.storages.RDBStorage:
 ATTEMPTS = 5
 
 
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    """WAL + synchronous=NORMAL: a commit no longer waits for the disk (fsync), so reporting
+    every epoch costs ~1 ms instead of ~10-20 ms; a crash of the process loses nothing (only a
+    power cut may lose the last commits). WAL also lets readers and a writer work at once."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _rdb_storage(
+    settings: StorageSettings, engine_kwargs: dict[str, object]
+) -> optuna.storages.RDBStorage:
+    storage = _new_rdb_storage(settings, engine_kwargs)
+    if is_sqlite(settings.url):
+        sqlalchemy.event.listen(storage.engine, "connect", _sqlite_pragmas)
+        storage.engine.dispose()  # connections made so far lack the pragmas
+    return storage
+
+
+def _new_rdb_storage(
     settings: StorageSettings, engine_kwargs: dict[str, object]
 ) -> optuna.storages.RDBStorage:
     with warnings.catch_warnings():

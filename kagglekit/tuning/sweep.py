@@ -34,7 +34,7 @@ from optuna.trial import FrozenTrial, TrialState
 from kagglekit.files import read_json, write_json
 from kagglekit.tuning import dedupe
 from kagglekit.tuning.interrupt import Interrupt
-from kagglekit.tuning.pruning import PruningSettings, make_hooks
+from kagglekit.tuning.pruning import Clock, PruningSettings, make_hooks
 from kagglekit.tuning.space import SearchSpace
 from kagglekit.tuning.storage import retried_trial
 
@@ -171,6 +171,7 @@ class Objective:
         self.retry = retry
         self.train_seconds = 0.0  # summed over this worker's trials (the overhead benchmark)
         self.interrupt: Interrupt | None = None
+        self.report_clock = Clock()  # reporting/pruning time inside the training
 
     def _check_slot(self, trial: optuna.Trial) -> None:
         """Exactly ``n_trials``: a trial created in a race for the last slot steps back."""
@@ -210,7 +211,9 @@ class Objective:
             },
         )
         cfg = self.compose(self.space.overrides(values))  # = compose(base + params)
-        hooks = make_hooks(trial, self.pruning, self.sign, self.metric, self.interrupt)
+        hooks = make_hooks(
+            trial, self.pruning, self.sign, self.metric, self.interrupt, self.report_clock
+        )
         started = time.perf_counter()
         try:
             with trial_logging(run_dir):
@@ -277,7 +280,8 @@ class _LastTrial:
 class SweepOutcome:
     trials_run: int
     seconds: float
-    train_seconds: float
+    train_seconds: float  # inside pipeline.train, of which
+    report_seconds: float  # reporting to the study and asking the pruner
     stopped_by: str
 
 
@@ -309,7 +313,13 @@ def run_trials(
     warned = warn_shared is None
 
     def outcome(reason: str) -> SweepOutcome:
-        return SweepOutcome(ran, time.monotonic() - started, objective.train_seconds, reason)
+        return SweepOutcome(
+            ran,
+            time.monotonic() - started,
+            objective.train_seconds,
+            objective.report_clock.seconds,
+            reason,
+        )
 
     while True:
         if objective.interrupt is not None:
