@@ -1,6 +1,7 @@
-"""Command line: ``kagglekit train|predict|prepare ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit train|tune|predict|prepare ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
+kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
 """
@@ -68,6 +69,39 @@ def train_main(argv: list[str] | None = None) -> None:
     app()
 
 
+def _tune(cfg: DictConfig) -> float | None:
+    from kagglekit.tuning.runner import tune_from_hydra
+
+    try:
+        result = tune_from_hydra(cfg)
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: the running trial is queued again; re-run the same command to continue."
+        )
+        sys.exit(130)
+    if result.outcome.stopped_by == "recycle":
+        # memory grew past tune.recycle_after_mb: become a fresh process running the same
+        # command (which resumes the study); the PID stays, the memory goes
+        log.info("Memory grew past tune.recycle_after_mb: restarting this worker (same command).")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    print(
+        f"{result.finished} trials finished; best {result.best_value} (trial {result.best_trial})"
+        f"  ->  {result.paths.get('best', result.sweep_dir)}"
+    )
+    return result.best_value
+
+
+def tune_main(argv: list[str] | None = None) -> None:
+    """Hydra entry point of a sweep (conf/tune.yaml); ``argv`` are overrides."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    app = hydra.main(config_path=str(CONF_DIR), config_name="tune", version_base="1.3")(_tune)
+    app()
+
+
 def predict_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="kagglekit predict",
@@ -125,7 +159,12 @@ def prepare_main(argv: list[str] | None = None) -> None:
     print(spec.prepare(args.data_dir or spec.data_dir))
 
 
-COMMANDS = {"train": train_main, "predict": predict_main, "prepare": prepare_main}
+COMMANDS = {
+    "train": train_main,
+    "tune": tune_main,
+    "predict": predict_main,
+    "prepare": prepare_main,
+}
 
 
 def main() -> None:
@@ -133,9 +172,9 @@ def main() -> None:
         print(f"usage: kagglekit {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
         sys.exit(2)
     command, rest = sys.argv[1], sys.argv[2:]
-    if command == "train":
+    if command in ("train", "tune"):
         sys.argv = [f"kagglekit {command}", *rest]
-        train_main()
+        COMMANDS[command]()
     else:
         COMMANDS[command](rest)
 
