@@ -79,6 +79,14 @@ def _tune(cfg: DictConfig) -> float | None:
             "Interrupted: the running trial is queued again; re-run the same command to continue."
         )
         sys.exit(130)
+    except Exception:
+        # Hydra would print the command line, storage password included: report it masked
+        import traceback
+
+        from kagglekit.tuning.storage import mask_in_text
+
+        print(mask_in_text(traceback.format_exc(), cfg.get("storage")), file=sys.stderr)
+        sys.exit(1)
     if result.outcome.stopped_by == "recycle":
         # memory grew past tune.recycle_after_mb: become a fresh process running the same
         # command (which resumes the study); the PID stays, the memory goes

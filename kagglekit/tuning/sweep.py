@@ -2,11 +2,13 @@
 
 Trials run in the worker's own process, one after another: a subprocess per trial would pay
 the TensorFlow import and the data loading again (several seconds, i.e. several percent of a
-trial). Memory is released by ``pipeline.train`` itself, which clears the Keras session (and
-collects garbage) before every fold, so the next trial's first fold frees the previous trial's
-model; memory stays flat over a sweep (``benchmarks/tuning_overhead.py`` prints it). An extra
-``gc.collect()`` per trial would cost ~0.5 s with TensorFlow's heap, for nothing.
-Parallelism comes from several worker processes on one study.
+trial). ``pipeline.train`` clears the Keras session (and collects garbage) before every fold,
+so the next trial's first fold frees the previous trial's model. TensorFlow still keeps part
+of every traced model alive (~30 MB per 3-fold titanic run, see
+``benchmarks/tuning_overhead.py``), so a worker restarts itself between two trials once its
+memory has grown by ``tune.recycle_after_mb`` (:class:`MemoryWatch`; the CLI re-executes the
+same command, which resumes the study): memory stays bounded at the cost of one start-up every
+few dozen trials. Parallelism comes from several worker processes on one study.
 
 ``n_trials`` is the total the study should reach: a worker stops when the study has
 ``n_trials`` finished (COMPLETE or PRUNED) trials, so re-running the same command after an

@@ -5,21 +5,29 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tests.tuning.conftest import TINY_TITANIC, run_tune, start_tune, titanic_data, wait_for
-
-pytestmark = pytest.mark.slow
+from tests.tuning.conftest import (
+    ROOT,
+    TINY_TITANIC,
+    run_tune,
+    start_tune,
+    titanic_data,
+    wait_for,
+)
 
 
 def _running_trial_with_a_fold(sweep: Path, number: int) -> bool:
     return (sweep / "trials" / str(number) / "fold_0" / "state.json").exists()
 
 
+@pytest.mark.slow
 def test_interrupted_sweeps_continue_with_the_same_command(
     tmp_path: Path, shared_data_dir: Path
 ) -> None:
@@ -75,3 +83,30 @@ def test_interrupted_sweeps_continue_with_the_same_command(
     log = (sweep / "tune.log").read_text()
     assert log.count("trial 0 COMPLETE") == 1
     assert json.loads((sweep / "best.json").read_text())["trial"] in {t.number for t in complete}
+
+
+def test_a_storage_password_never_reaches_a_file_or_the_console(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "tune.py"),
+            "competition=titanic",
+            "hparams_search=mlp",
+            f"hydra.run.dir={sweep}",
+            "storage=postgresql://kaggle:hunter2@127.0.0.1:1/optuna",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert proc.returncode != 0  # nothing listens on port 1
+    assert "hunter2" not in proc.stdout + proc.stderr
+    assert "postgresql://kaggle:***@127.0.0.1:1/optuna" in proc.stdout + proc.stderr
+    written = [p for p in sweep.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"tune_config.yaml", "overrides.yaml", "tune.log"}
+    assert not (sweep / ".hydra").exists()
+    for path in written:
+        assert "hunter2" not in path.read_text(errors="replace"), path

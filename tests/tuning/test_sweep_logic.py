@@ -199,3 +199,14 @@ def test_a_worker_whose_memory_grows_stops_between_trials_to_restart(
     # baseline after trial 0, +300 after trial 1, +600 after trial 2: stop (the CLI re-executes)
     assert result.outcome.stopped_by == "recycle" and result.finished == 3
     assert run(tmp_path, 5, FakeTrain()).finished == 5  # the restarted command goes on
+
+
+def test_a_second_worker_on_sqlite_gets_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run(tmp_path, 1, FakeTrain())
+    load(tmp_path).ask()  # another worker's trial, running
+    with caplog.at_level("WARNING"):
+        result = run(tmp_path, 3, FakeTrain(), timeout=3.0)
+    assert result.outcome.stopped_by == "timeout"
+    assert "for several workers use PostgreSQL" in caplog.text
