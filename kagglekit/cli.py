@@ -1,6 +1,7 @@
-"""Command line: ``kagglekit train|predict|prepare ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit train|tune|predict|prepare ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
+kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
 """
@@ -42,15 +43,15 @@ def _train(cfg: DictConfig) -> float:
     return result.cv_score
 
 
-def check_command_line(args: list[str]) -> None:
-    """Refuse misspelt keys/options and wrongly typed values before Hydra starts anything."""
+def check_command_line(args: list[str]) -> list[str]:
+    """Refuse misspelt keys/options and wrongly typed values before Hydra starts anything;
+    return the arguments for Hydra (see :func:`kagglekit.config_check.check_overrides`)."""
     from kagglekit.config_check import ConfigError, check_overrides
 
-    overrides = [a for a in args if not a.startswith("-")]
     if any(a.startswith("-") for a in args):
-        return  # --help, --cfg, --multirun...: Hydra's own modes
+        return args  # --help, --cfg, --multirun...: Hydra's own modes
     try:
-        check_overrides(overrides, CONF_DIR)
+        return check_overrides(args, CONF_DIR)
     except ConfigError as exc:
         print(f"Error in the command line:\n{exc}", file=sys.stderr)
         sys.exit(2)
@@ -63,8 +64,41 @@ def train_main(argv: list[str] | None = None) -> None:
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     mask_standard_streams()  # before anything can print an override (a URL with a password)
-    check_command_line(sys.argv[1:])
+    sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
+    app()
+
+
+def _tune(cfg: DictConfig) -> float | None:
+    from kagglekit.tuning.runner import tune_from_hydra
+
+    try:
+        result = tune_from_hydra(cfg)
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: the running trial is queued again; re-run the same command to continue."
+        )
+        sys.exit(130)
+    if result.outcome.stopped_by == "recycle":
+        # memory grew past tune.recycle_after_mb: become a fresh process running the same
+        # command (which resumes the study); the PID stays, the memory goes
+        log.info("Memory grew past tune.recycle_after_mb: restarting this worker (same command).")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    print(
+        f"{result.finished} trials finished; best {result.best_value} (trial {result.best_trial})"
+        f"  ->  {result.paths.get('best', result.sweep_dir)}"
+    )
+    return result.best_value
+
+
+def tune_main(argv: list[str] | None = None) -> None:
+    """Hydra entry point of a sweep (conf/tune.yaml); ``argv`` are overrides."""
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    app = hydra.main(config_path=str(CONF_DIR), config_name="tune", version_base="1.3")(_tune)
     app()
 
 
@@ -125,7 +159,12 @@ def prepare_main(argv: list[str] | None = None) -> None:
     print(spec.prepare(args.data_dir or spec.data_dir))
 
 
-COMMANDS = {"train": train_main, "predict": predict_main, "prepare": prepare_main}
+COMMANDS = {
+    "train": train_main,
+    "tune": tune_main,
+    "predict": predict_main,
+    "prepare": prepare_main,
+}
 
 
 def main() -> None:
@@ -133,9 +172,9 @@ def main() -> None:
         print(f"usage: kagglekit {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
         sys.exit(2)
     command, rest = sys.argv[1], sys.argv[2:]
-    if command == "train":
+    if command in ("train", "tune"):
         sys.argv = [f"kagglekit {command}", *rest]
-        train_main()
+        COMMANDS[command]()
     else:
         COMMANDS[command](rest)
 

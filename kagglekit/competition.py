@@ -54,6 +54,11 @@ class CompetitionSpec:
         target_transform: ``log1p`` trains a regression on log1p(target) and inverts predictions.
         prepare: optional callable ``prepare(data_dir)`` that writes the files of a shipped
             example competition on first use.
+        step_column: set for the *long* layout, where the train/test files hold one row per
+            time step: the rows sharing an ``id_column`` value form one series, ordered by this
+            column, and are loaded as one row per series (see :mod:`kagglekit.data.layout`).
+        targets_file: a file of ``id_column`` + target column(s), one row per id (Kaggle's
+            ``y_train.csv``), when the targets are not in the train file.
         heads: ``single`` (one output head) or ``per_target`` (one head per target column,
             each with its own loss and loss weight; for multi-output models).
         id_is_feature: keep the id column among the features, for preprocessors that need it
@@ -83,6 +88,8 @@ class CompetitionSpec:
     id_is_feature: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    step_column: str | None = None
+    targets_file: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -110,6 +117,12 @@ class CompetitionSpec:
                 f"Competition {self.name!r}: a {self.task.value} task has one target column, "
                 f"got {list(self.target)}. Use task: multilabel for several binary targets."
             )
+        if (self.step_column is not None or self.targets_file is not None) and not self.id_column:
+            option = "step_column" if self.step_column is not None else "targets_file"
+            raise ValueError(
+                f"Competition {self.name!r}: {option} needs `id_column` (the series/row id that "
+                "ties the rows together); set it in the competition config."
+            )
         if self.heads not in ("single", "per_target"):
             raise ValueError(
                 f"Competition {self.name!r}: heads={self.heads!r}; expected 'single' (one output "
@@ -136,5 +149,11 @@ class CompetitionSpec:
         return self.data_dir / self.sample_submission_file
 
     @property
-    def paths(self) -> tuple[Path, Path, Path]:
-        return self.train_path, self.test_path, self.sample_submission_path
+    def targets_path(self) -> Path | None:
+        return None if self.targets_file is None else self.data_dir / self.targets_file
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file the competition reads (the targets file too when it has one)."""
+        optional = () if self.targets_path is None else (self.targets_path,)
+        return self.train_path, self.test_path, self.sample_submission_path, *optional

@@ -8,6 +8,7 @@ the expected type of a wrongly typed value (``trainer.epochs=abc``).
 from __future__ import annotations
 
 import difflib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,29 @@ def _type_error(key: str, default: Any, value: Any) -> str | None:
     return f"{key} expects {expected} (default {default!r}), but got {value!r}."
 
 
-def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "config") -> None:
-    """Raise :class:`ConfigError` for unknown keys/options or wrongly typed values."""
+def _target_parameters(node: DictConfig) -> set[str]:
+    """Keyword parameters of the callable a node names with ``_target_`` (none if unknown)."""
+    target = node.get("_target_") if "_target_" in node else None
+    if not isinstance(target, str):
+        return set()
+    try:
+        from hydra._internal.utils import _locate
+
+        signature = inspect.signature(_locate(target))
+    except Exception:
+        return set()
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {name for name, p in signature.parameters.items() if p.kind in kinds}
+
+
+def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "config") -> list[str]:
+    """Raise :class:`ConfigError` for unknown keys/options or wrongly typed values.
+
+    Returns the overrides to pass on to Hydra: a parameter of a ``_target_`` that its YAML file
+    leaves out (``competition.group_column=patient``, ``model.name=big``) is accepted and turned
+    into Hydra's ``+key=value`` form, so any argument of the object a node builds can be set.
+    """
+    rewritten = list(overrides)
     parsed = OverridesParser.create().parse_overrides(overrides)
     groups = _groups(conf_dir)
     choices: list[str] = []
@@ -132,7 +154,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
     if problems:
         raise ConfigError("\n".join(problems))
     if not values:
-        return
+        return rewritten
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
@@ -143,6 +165,10 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
     for key, value, override in values:
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(base, parent) if parent else base
+        if isinstance(node, DictConfig) and leaf not in node and leaf in _target_parameters(node):
+            line = override.input_line or ""
+            rewritten = [f"+{line}" if o == line else o for o in rewritten]
+            continue
         if not isinstance(node, DictConfig) or leaf not in node:
             siblings = (
                 [f"{parent}.{k!s}" if parent else str(k) for k in node]
@@ -167,3 +193,4 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
             problems.append(message)
     if problems:
         raise ConfigError("\n".join(problems))
+    return rewritten

@@ -65,7 +65,7 @@ def assign_folds(
     folds = np.full(n_rows, -1, dtype=np.int64)
     X = np.zeros((n_rows, 1))
     try:
-        splits = list(splitter.split(X, stratify, groups))
+        splits = list(splitter.split(X, stratify, groups if needs_groups(splitter) else None))
     except ValueError as exc:
         raise FoldsError(f"{name} could not split {n_rows} rows: {exc}") from exc
     for k, (_, valid) in enumerate(splits):

@@ -29,9 +29,14 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.competition import SubmissionKind, Task
+from kagglekit.errors import KagglekitError
 from kagglekit.models.specs import OutputSpec
 
 Heads = Literal["single", "per_target"]
+
+
+class TargetError(KagglekitError, ValueError):
+    """The targets or the sample submission do not fit the task; the message says how."""
 
 
 @dataclass(frozen=True)
@@ -65,28 +70,28 @@ class TargetCodec:
             uniques = sorted(pd.unique(values).tolist(), key=_sort_key)
             if task is Task.BINARY:
                 if len(uniques) != 2:
-                    raise ValueError(
+                    raise TargetError(
                         f"Target {columns[0]!r} of a binary task must have 2 classes, "
                         f"found {len(uniques)}: {uniques[:10]}."
                     )
                 if positive_label is not None:
                     if positive_label not in uniques:
-                        raise ValueError(
+                        raise TargetError(
                             f"positive_label={positive_label!r} is not a value of target "
                             f"{columns[0]!r}: {uniques}."
                         )
                     uniques = [u for u in uniques if u != positive_label] + [positive_label]
             elif len(uniques) < 2:
-                raise ValueError(f"Target {columns[0]!r} has a single class: {uniques}.")
+                raise TargetError(f"Target {columns[0]!r} has a single class: {uniques}.")
             classes = tuple(_plain(u) for u in uniques)
         elif task is Task.MULTILABEL:
             bad = [c for c in columns if not set(pd.unique(targets[c])) <= {0, 1}]
             if bad:
-                raise ValueError(
+                raise TargetError(
                     f"Multilabel targets must be 0/1; column(s) {bad} hold other values."
                 )
         elif transform == "log1p" and (targets.to_numpy(dtype=float) <= -1).any():
-            raise ValueError(
+            raise TargetError(
                 f"target_transform=log1p needs targets > -1; {list(columns)} has smaller values."
             )
         return cls(
@@ -104,7 +109,7 @@ class TargetCodec:
             index = {c: i for i, c in enumerate(self.classes)}
             values = targets.iloc[:, 0].map(lambda v: index.get(_plain(v), -1)).to_numpy()
             if (values < 0).any():
-                raise ValueError(
+                raise TargetError(
                     f"Target {self.columns[0]!r} holds a label outside {self.classes}."
                 )
             return values.astype("float32" if self.task is Task.BINARY else "int32")
@@ -221,7 +226,7 @@ class TargetCodec:
             return np.asarray(self.classes, dtype=object)[predictions.argmax(axis=1)]
         if self.task is Task.MULTILABEL:
             return (predictions >= self.threshold).astype(int)
-        raise ValueError("A regression task has no labels.")
+        raise TargetError("A regression task has no labels.")
 
     def submission_values(
         self,
@@ -251,7 +256,7 @@ class TargetCodec:
         index = {c: i for i, c in enumerate(self.classes)}
         unknown = [v for v in mapping.values() if _plain(v) not in index]
         if unknown:
-            raise ValueError(
+            raise TargetError(
                 f"class_columns maps to unknown class(es) {unknown}; classes: {self.classes}."
             )
         return pd.DataFrame({col: predictions[:, index[_plain(mapping[col])]] for col in columns})
@@ -264,7 +269,7 @@ def _column_means(y: np.ndarray) -> tuple[float, ...]:
 
 def _expect_columns(columns: list[str], n: int, what: str) -> None:
     if len(columns) != n:
-        raise ValueError(
+        raise TargetError(
             f"The sample submission has {len(columns)} prediction column(s) {columns}, "
             f"but the predictions give {n} {what} column(s)."
         )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.competition import CompetitionSpec
+from kagglekit.data.layout import arrange_rows
 from kagglekit.errors import KagglekitError
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,9 @@ def load_competition(spec: CompetitionSpec) -> CompetitionData:
     train = read_table(spec.train_path)
     test = read_table(spec.test_path)
     sample = read_table(spec.sample_submission_path)
+    # long layout / separate targets file -> one row per id (kagglekit/data/layout.py)
+    targets_table = None if spec.targets_path is None else read_table(spec.targets_path)
+    train, test = arrange_rows(spec, train, test, targets_table)
 
     targets = list(spec.target)
     require_columns(train, targets, spec.train_path, "target")

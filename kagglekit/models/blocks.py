@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kagglekit.models.keras_objects import fresh_initializer
 from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs, OutputSpec
 
 
@@ -43,7 +44,7 @@ def dense_stack(
         x = keras.layers.Dense(
             n,
             use_bias=not batch_norm,
-            kernel_initializer=kernel_initializer,
+            kernel_initializer=fresh_initializer(kernel_initializer),
             kernel_regularizer=keras.regularizers.get(kernel_regularizer),
             name=f"{name}_{i}",
         )(x)
@@ -68,7 +69,7 @@ def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_u
     layer = keras.layers.Dense(
         spec.units,
         activation=spec.activation,
-        kernel_initializer=kernel_initializer,
+        kernel_initializer=fresh_initializer(kernel_initializer),
         name=spec.name,
     )
     y = layer(x)

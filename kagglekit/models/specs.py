@@ -7,11 +7,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One model input: its per-sample shape and dtype (``vocabulary`` for integer tokens)."""
+    """One model input: its per-sample shape and dtype (``vocabulary`` for integer tokens).
+
+    ``mask_value``: padded steps of a sequence hold this value (the model may mask them).
+    """
 
     shape: tuple[int | None, ...]
     dtype: str = "float32"
     vocabulary: int | None = None
+    mask_value: float | None = None
 
 
 @dataclass(frozen=True)

@@ -41,10 +41,19 @@ def scores(run_dir: Path) -> dict[str, Any]:
 
 
 def check_run_directory(
-    run_dir: Path, data_dir: Path, n_folds: int, id_column: str, *, graph: bool = True
+    run_dir: Path,
+    data_dir: Path,
+    n_folds: int,
+    id_column: str,
+    *,
+    series_column: str | None = None,
+    graph: bool = True,
 ) -> None:
     """Every file the run promises, readable and consistent with the data (``model.png`` too
-    when Graphviz is installed, unless ``graph=False``: a run that could not see it)."""
+    when Graphviz is installed, unless ``graph=False``: a run that could not see it).
+
+    ``series_column``: the files are in the long layout; a sample is a value of this column.
+    """
     for name in [
         "config.yaml",
         "folds.csv",
@@ -75,6 +84,9 @@ def check_run_directory(
         assert {"epoch", "loss", "val_loss"} <= set(history.columns)
     train = pd.read_csv(data_dir / "train.csv")
     test = pd.read_csv(data_dir / "test.csv")
+    if series_column is not None:
+        train = train.drop_duplicates(series_column)
+        test = test.drop_duplicates(series_column)
     sample = pd.read_csv(data_dir / "sample_submission.csv")
     folds = pd.read_csv(run_dir / "folds.csv")
     assert len(folds) == len(train) and sorted(folds["fold"].unique()) == list(range(n_folds))

@@ -15,6 +15,15 @@ from tests.conftest import Compose, options
 EXAMPLE_INPUTS = {
     "kagglekit.models.mlp.build_mlp": {"features": InputSpec((12,))},
     "kagglekit.models.cnn.build_cnn": {"image": InputSpec((8, 8, 1))},
+    # variable-length series: padded steps hold mask_value
+    "kagglekit.models.rnn.build_rnn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
+    "kagglekit.models.conv1d.build_conv1d": {"sequence": InputSpec((12, 2))},
+    "kagglekit.models.text.build_text_rnn": {
+        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
+    },
+    "kagglekit.models.text.build_text_cnn": {
+        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
+    },
     "kagglekit.models.backbone.build_backbone": {"image": InputSpec((8, 8, 1))},
     "kagglekit.models.multi_input.build_multi_input": {
         "numeric": InputSpec((5,)),
@@ -41,12 +50,20 @@ EXAMPLE_OUTPUTS = {
 
 
 def _batch(inputs: dict[str, InputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    return {
-        name: rng.integers(0, spec.vocabulary, size=(n, *spec.shape)).astype(spec.dtype)
-        if spec.vocabulary is not None
-        else rng.normal(size=(n, *spec.shape)).astype("float32")
-        for name, spec in inputs.items()
-    }
+    return {name: _example(spec, n, rng) for name, spec in inputs.items()}
+
+
+def _example(spec: InputSpec, n: int, rng: np.random.Generator) -> np.ndarray:
+    shape = (n, *(d or 4 for d in spec.shape))
+    if spec.vocabulary:  # token or category ids (padded at the end when masked)
+        ids = rng.integers(1, spec.vocabulary, size=shape)
+        if spec.mask_value is not None:
+            ids[:, shape[1] // 2 :] = spec.mask_value
+        return ids.astype(spec.dtype)
+    values = rng.normal(size=shape)
+    if spec.mask_value is not None:  # variable length: the last steps are padding
+        values[: n // 2, shape[1] // 2 :] = spec.mask_value
+    return values.astype(spec.dtype)
 
 
 def _targets(outputs: list[OutputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:

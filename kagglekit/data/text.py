@@ -1,0 +1,180 @@
+"""A text column -> padded sequences of token ids, with the vocabulary of the training fold only.
+
+Plain Python and numpy, so the same ids come out on every Keras backend. Ids: ``0`` is
+padding, ``1`` a token outside the vocabulary (OOV), ``2, 3, ...`` the training fold's tokens,
+most frequent first (ties in alphabetical order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+
+from kagglekit.data.preprocessing import ModelData, NotFittedError
+from kagglekit.models.specs import InputSpec, ModelInputs
+
+PAD, OOV = 0, 1
+RESERVED = 2
+WORD_PATTERN = r"\w+(?:'\w+)*"
+HTML_TAG = re.compile(r"<[^>]*>")
+
+Side = Literal["pre", "post"]
+
+
+def tokenize(
+    text: Any, *, lowercase: bool = True, strip_html: bool = True, pattern: str = WORD_PATTERN
+) -> list[str]:
+    """Words of ``text`` (missing text gives no token); ``<br />`` and other tags become spaces."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return []
+    text = str(text)
+    if strip_html:
+        text = HTML_TAG.sub(" ", text)
+    if lowercase:
+        text = text.lower()
+    return re.findall(pattern, text)
+
+
+class TextSequences:
+    """Tokenize a text column and map the tokens to ids padded to one length.
+
+    Args:
+        column: the text column; ``None`` = the frame's only text (non-numeric) column.
+        max_tokens: vocabulary size including the padding and OOV ids.
+        min_count: tokens seen fewer times in the training fold are OOV.
+        max_length: tokens per text; ``None`` = the ``length_quantile`` of the training fold's
+            text lengths.
+        length_quantile: see ``max_length``.
+        lowercase / strip_html / pattern: how text is cut into tokens (:func:`tokenize`).
+        padding / truncating: ``post`` pads or cuts at the end, ``pre`` at the start.
+        input_name: name of the model input.
+    """
+
+    def __init__(
+        self,
+        *,
+        column: str | None = None,
+        max_tokens: int = 20000,
+        min_count: int = 1,
+        max_length: int | None = None,
+        length_quantile: float = 0.95,
+        lowercase: bool = True,
+        strip_html: bool = True,
+        pattern: str = WORD_PATTERN,
+        padding: Side = "post",
+        truncating: Side = "post",
+        input_name: str = "text",
+    ) -> None:
+        if max_tokens <= RESERVED:
+            raise ValueError(
+                f"max_tokens counts the padding and OOV ids, so it must exceed {RESERVED}, "
+                f"but got {max_tokens=}."
+            )
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length must be at least 1 (or null), but got {max_length=}.")
+        if not 0 < length_quantile <= 1:
+            raise ValueError(f"length_quantile must be in (0, 1], but got {length_quantile=}.")
+        for name, side in (("padding", padding), ("truncating", truncating)):
+            if side not in ("pre", "post"):
+                raise ValueError(f"{name} must be 'pre' or 'post', but got {side!r}.")
+        self.column = column
+        self.max_tokens = max_tokens
+        self.min_count = min_count
+        self.max_length = max_length
+        self.length_quantile = length_quantile
+        self.lowercase = lowercase
+        self.strip_html = strip_html
+        self.pattern = pattern
+        self.padding = padding
+        self.truncating = truncating
+        self.input_name = input_name
+        self._fitted: dict[str, Any] | None = None
+        self._index: dict[str, int] = {}
+
+    def _text_column(self, frame: pd.DataFrame) -> str:
+        if self.column is not None:
+            if self.column not in frame.columns:
+                raise KeyError(
+                    f"Text column {self.column!r} not found; columns: {list(frame.columns)}."
+                )
+            return self.column
+        texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        if len(texts) != 1:
+            raise KeyError(
+                f"Cannot tell the text column among {texts or list(frame.columns)}; set "
+                "`column` (e.g. competition.features.column=review)."
+            )
+        return texts[0]
+
+    def _tokens(self, frame: pd.DataFrame) -> list[list[str]]:
+        column = self._text_column(frame)
+        return [
+            tokenize(t, lowercase=self.lowercase, strip_html=self.strip_html, pattern=self.pattern)
+            for t in frame[column].tolist()
+        ]
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        documents = self._tokens(frame)
+        counts = Counter(token for tokens in documents for token in tokens)
+        ranked = sorted(
+            (t for t, n in counts.items() if n >= self.min_count), key=lambda t: (-counts[t], t)
+        )
+        vocabulary = ranked[: self.max_tokens - RESERVED]
+        lengths = np.array([len(tokens) for tokens in documents])
+        if self.max_length is not None:
+            length = self.max_length
+        else:
+            length = max(1, int(np.ceil(np.quantile(lengths, self.length_quantile))))
+        self._index = {token: i for i, token in enumerate(vocabulary, start=RESERVED)}
+        self._fitted = {
+            "column": self._text_column(frame),
+            "max_length": length,
+            "vocabulary_size": len(vocabulary) + RESERVED,
+            "n_documents": len(documents),
+            "distinct_tokens_seen": len(counts),
+            "vocabulary": vocabulary,
+        }
+        return self
+
+    def _state(self) -> dict[str, Any]:
+        if self._fitted is None:
+            raise NotFittedError("TextSequences.fit must be called before transform.")
+        return self._fitted
+
+    def encode(self, tokens: Iterable[str]) -> list[int]:
+        """Token ids of one text, unpadded (OOV tokens give id 1)."""
+        self._state()
+        return [self._index.get(token, OOV) for token in tokens]
+
+    def transform(self, frame: pd.DataFrame) -> ModelData:
+        length = self._state()["max_length"]
+        out = np.full((len(frame), length), PAD, dtype="int32")
+        for row, tokens in enumerate(self._tokens(frame)):
+            ids = self.encode(tokens)
+            ids = ids[:length] if self.truncating == "post" else ids[-length:]
+            if not ids:
+                continue
+            if self.padding == "post":
+                out[row, : len(ids)] = ids
+            else:
+                out[row, length - len(ids) :] = ids
+        return {self.input_name: out}
+
+    def input_specs(self) -> ModelInputs:
+        s = self._state()
+        return {
+            self.input_name: InputSpec(
+                shape=(s["max_length"],),
+                dtype="int32",
+                vocabulary=s["vocabulary_size"],
+                mask_value=PAD,
+            )
+        }
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._state())

@@ -1,0 +1,55 @@
+"""The foodreviews example (a text column -> token ids -> text CNN) end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from competitions.foodreviews.prepare import solution
+from tests.e2e.helpers import check_run_directory, run_script, scores
+
+
+def held_out_accuracy(run_dir: Path) -> float:
+    merged = pd.read_csv(run_dir / "submission.csv").merge(
+        solution(), on="id", suffixes=("", "_true")
+    )
+    assert len(merged) == len(solution())
+    return float((merged["score"] == merged["score_true"]).mean())
+
+
+def test_quick_run_writes_a_valid_submission(tmp_path: Path) -> None:
+    data_dir = tmp_path / "foodreviews"
+    run_dir = tmp_path / "run"
+    run_script(
+        "train.py",
+        "competition=foodreviews",
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.epochs=1",
+        "trainer.verbose=0",
+        "cv.n_splits=2",
+    )
+    assert "score" not in pd.read_csv(data_dir / "test.csv").columns
+    check_run_directory(run_dir, data_dir, n_folds=2, id_column="id")
+    assert set(pd.read_csv(run_dir / "submission.csv")["score"]) <= {"great", "other"}
+    vocabulary = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
+    assert vocabulary["column"] == "review" and vocabulary["max_length"] == 200
+    assert vocabulary["n_documents"] == 2000  # fitted on the fold's training half only
+
+
+@pytest.mark.slow
+def test_default_foodreviews_run_meets_the_bar(tmp_path: Path) -> None:
+    data_dir = tmp_path / "foodreviews"
+    run_dir = tmp_path / "run"
+    run_script(
+        "train.py",
+        "competition=foodreviews",
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
+    )
+    check_run_directory(run_dir, data_dir, n_folds=5, id_column="id")
+    assert scores(run_dir)["cv"] >= 0.75
+    assert held_out_accuracy(run_dir) >= 0.78
