@@ -120,8 +120,8 @@ class ImageFolder:
         directories: folder(s) searched in order for each file, e.g. the competition's
             ``train`` and ``test`` folders.
         suffix: appended to the column's value (``.png`` when the column holds ids).
-        size: ``[height, width]`` every image is resized to; ``null`` keeps the size of the
-            first training image (all images must then share it).
+        size: ``[height, width]`` every image is resized to; ``null``: the size of the first
+            training image (other sizes are resized to it).
         channels: 1 (grey), 3 (RGB) or 4 (RGBA); files are converted on reading.
         scale: pixel values are divided by it (255 for 8-bit files).
         interpolation: resampling used when resizing (``bilinear``, ``nearest``, ``bicubic``...).

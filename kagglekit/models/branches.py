@@ -4,9 +4,10 @@
 input spec                                 branch
 =========================================  ==============================================
 integer, ``vocabulary``, shape ``(1,)``    Embedding (a categorical column)
-integer, ``vocabulary``, shape ``(L,)``    Embedding (0 = padding, masked) + mean over L
+integer, ``vocabulary``, shape ``(L,)``    Embedding + mean over L (``mask_value: 0``: 0 pads, masked)
 float ``(features,)``                      optional Dense layers (a numeric block)
-float ``(steps, channels)``                Conv1D layers + global average pooling
+float ``(steps, channels)``                Conv1D layers + global average pooling; with a
+                                           ``mask_value``: Masking, Dense per step, masked mean
 float ``(height, width, channels)``        Conv2D layers + global average pooling
 =========================================  ==============================================
 
@@ -22,6 +23,7 @@ from typing import Any
 import keras
 
 from kagglekit.models.blocks import dense_stack, make_input
+from kagglekit.models.keras_objects import fresh_initializer
 from kagglekit.models.specs import InputSpec, ModelInputs
 
 
@@ -67,7 +69,7 @@ def input_branch(
         x = keras.layers.Embedding(
             spec.vocabulary,
             dim,
-            mask_zero=tokens,
+            mask_zero=tokens and spec.mask_value == 0,
             embeddings_regularizer=keras.regularizers.get(kernel_regularizer),
             name=f"{name}_embedding",
         )(x)
@@ -85,6 +87,16 @@ def input_branch(
             kernel_regularizer=kernel_regularizer,
             name=f"{name}_dense",
         )
+    if len(shape) == 2 and spec.mask_value is not None:  # padded variable-length series
+        x = keras.layers.Masking(spec.mask_value, name=f"{name}_masking")(x)
+        x = keras.layers.Dense(
+            conv_filters[-1] if conv_filters else shape[-1] or 1,
+            activation=activation,
+            kernel_initializer=fresh_initializer(kernel_initializer),
+            kernel_regularizer=keras.regularizers.get(kernel_regularizer),
+            name=f"{name}_steps",
+        )(x)  # per step; the mask passes through to the pooling
+        return keras.layers.GlobalAveragePooling1D(name=f"{name}_pool")(x)
     if len(shape) in (2, 3):
         conv = keras.layers.Conv1D if len(shape) == 2 else keras.layers.Conv2D
         pool = (
@@ -98,7 +110,7 @@ def input_branch(
                 3,
                 padding="same",
                 activation=activation,
-                kernel_initializer=kernel_initializer,
+                kernel_initializer=fresh_initializer(kernel_initializer),
                 kernel_regularizer=keras.regularizers.get(kernel_regularizer),
                 name=f"{name}_conv{i}",
             )(x)

@@ -8,6 +8,7 @@ import keras
 
 from kagglekit.models.blocks import output_heads
 from kagglekit.models.branches import encode_inputs, model_inputs
+from kagglekit.models.keras_objects import fresh_initializer
 from kagglekit.models.specs import ModelInputs, ModelOutputs
 
 
@@ -28,7 +29,7 @@ def residual_block(
     h = keras.layers.Dense(
         width * expansion,
         activation=activation,
-        kernel_initializer=kernel_initializer,
+        kernel_initializer=fresh_initializer(kernel_initializer),
         kernel_regularizer=keras.regularizers.get(kernel_regularizer),
         name=f"{name}_expand",
     )(h)
@@ -36,7 +37,7 @@ def residual_block(
         h = keras.layers.Dropout(dropout, name=f"{name}_dropout")(h)
     h = keras.layers.Dense(
         width,
-        kernel_initializer=kernel_initializer,
+        kernel_initializer=fresh_initializer(kernel_initializer),
         kernel_regularizer=keras.regularizers.get(kernel_regularizer),
         name=f"{name}_project",
     )(h)
@@ -90,7 +91,9 @@ def build_residual_mlp(
     )
     if len(x.shape) > 2:
         x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(width, kernel_initializer=kernel_initializer, name="stem")(x)
+    x = keras.layers.Dense(
+        width, kernel_initializer=fresh_initializer(kernel_initializer), name="stem"
+    )(x)
     for b in range(blocks):
         x = residual_block(
             x,

@@ -19,8 +19,9 @@ def test_each_kind_of_input_gets_its_branch():
     inputs = {
         "numeric": InputSpec((4,)),
         "cat_town": InputSpec((1,), dtype="int32", vocabulary=30),
-        "tokens": InputSpec((7,), dtype="int32", vocabulary=100),
+        "tokens": InputSpec((7,), dtype="int32", vocabulary=100, mask_value=0),
         "series": InputSpec((12, 2)),
+        "padded": InputSpec((9, 2), mask_value=0.0),
         "image": InputSpec((8, 8, 1)),
     }
     tensors, joined = encode_inputs(inputs, numeric_units=[3], conv_filters=[5])
@@ -29,7 +30,22 @@ def test_each_kind_of_input_gets_its_branch():
     assert {"cat_town_embedding", "tokens_embedding", "series_conv0", "image_conv0"} <= names
     assert model.get_layer("cat_town_embedding").output_dim == embedding_size(30)
     assert model.get_layer("tokens_embedding").mask_zero
-    assert joined.shape[-1] == 3 + embedding_size(30) + embedding_size(100) + 5 + 5
+    assert not model.get_layer("cat_town_embedding").mask_zero
+    assert "padded_masking" in names and "padded_conv0" not in names
+    assert joined.shape[-1] == 3 + embedding_size(30) + embedding_size(100) + 5 + 5 + 5
+
+
+def test_padded_steps_do_not_change_the_pooled_features():
+    keras.utils.set_random_seed(0)
+    tensors, joined = encode_inputs({"padded": InputSpec((6, 2), mask_value=0.0)})
+    model = keras.Model(tensors, joined)
+    series = np.random.default_rng(0).normal(size=(1, 3, 2)).astype("float32")
+    padded = np.concatenate([series, np.zeros_like(series)], axis=1)
+    twice = np.concatenate([series, series], axis=1)
+    # the mean over the 3 real steps equals the mean over the same steps twice
+    np.testing.assert_allclose(
+        model.predict(padded, verbose=0), model.predict(twice, verbose=0), rtol=1e-5
+    )
 
 
 def test_entity_embedding_model_has_one_embedding_per_categorical_input():
