@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from kagglekit import cv as cvlib
 from kagglekit.backend import enable_op_determinism
 from kagglekit.competition import CompetitionSpec, Task
-from kagglekit.config_check import check_complete
+from kagglekit.config_check import ConfigError, check_complete
 from kagglekit.data.loading import CompetitionData, check_features, load_competition
 from kagglekit.errors import KagglekitError
 from kagglekit.files import remove_stale_temporaries, save_array, write_csv, write_json, write_text
@@ -74,7 +74,16 @@ class RunResult:
 def build_parts(cfg: DictConfig) -> RunParts:
     spec = instantiate(cfg.competition, _convert_="all")
     settings = instantiate(cfg.trainer, _convert_="all")
-    callbacks = [instantiate(c, _convert_="all") for c in cfg.callbacks.values() if c is not None]
+    callbacks = []
+    for name, node in cfg.callbacks.items():
+        if node is None:
+            continue
+        if "_target_" not in node:
+            raise ConfigError(
+                f"callbacks.{name} has no _target_: it sets options of a callback that the chosen "
+                f"callbacks group does not have. Drop it (~callbacks.{name}) or give it a _target_."
+            )
+        callbacks.append(instantiate(node, _convert_="all"))
     return RunParts(
         spec=spec,
         splitter=instantiate(cfg.cv, _convert_="all"),
