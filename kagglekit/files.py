@@ -37,7 +37,7 @@ def _fsync_file(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it over ``path``.
 
     The temporary name keeps the final suffix (``model.tmp-x1y2.weights.h5``) so that writers
@@ -64,7 +64,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         if not tmp.exists():
             raise SaveError(f"Writing {final} produced no file.")
-        _fsync_file(tmp)
+        if durable:  # survive a power cut too; a killed process needs only os.replace
+            _fsync_file(tmp)
         os.replace(tmp, final)
     except SaveError:
         raise
@@ -75,16 +76,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    with atomic_path(path) as tmp:
+def write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> Path:
+    with atomic_path(path, durable=durable) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    return write_text(
-        path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
-    )
+def write_json(path: str | os.PathLike[str], obj: Any, *, durable: bool = True) -> Path:
+    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
+    return write_text(path, text, durable=durable)
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

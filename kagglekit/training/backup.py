@@ -7,6 +7,9 @@ previous backup is kept as a fallback for a corrupted latest one. On restart the
 weights, optimizer, seeds and callback state (early-stopping patience and best value, the best
 checkpoint's score, ReduceLROnPlateau's counters, the history log) and goes on from the next epoch.
 
+Backups skip ``fsync`` (a killed process loses nothing that ``os.replace`` published; only a
+power cut could, and then the previous backup or the fold's checkpoint is still there).
+
 Unlike ``keras.callbacks.BackupAndRestore`` this keeps callback state and random state, so a
 resumed fold gives the same predictions as an uninterrupted one (on CPU, same seed).
 """
@@ -174,9 +177,9 @@ class FoldBackup(keras.callbacks.Callback):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        with atomic_path(folder / "model.weights.h5") as tmp:
+        with atomic_path(folder / "model.weights.h5", durable=False) as tmp:
             self.model.save_weights(str(tmp))
-        with atomic_path(folder / "seeds.npz") as tmp, open(tmp, "wb") as fh:
+        with atomic_path(folder / "seeds.npz", durable=False) as tmp, open(tmp, "wb") as fh:
             _savez(fh, {f"s{i}": np.asarray(v) for i, v in enumerate(seed_states(self.model))})
         states: dict[str, Any] = {}
         for index, callback in enumerate(self.callbacks):
@@ -187,16 +190,21 @@ class FoldBackup(keras.callbacks.Callback):
                 isinstance(callback, keras.callbacks.EarlyStopping)
                 and callback.best_weights is not None
             ):
-                with atomic_path(folder / "best_weights.npz") as tmp, open(tmp, "wb") as fh:
+                with (
+                    atomic_path(folder / "best_weights.npz", durable=False) as tmp,
+                    open(tmp, "wb") as fh,
+                ):
                     _savez(fh, {f"w{i}": w for i, w in enumerate(callback.best_weights)})
         write_json(
             folder / "state.json",
             {"epoch": epochs_done, "stopped": bool(self.model.stop_training), "callbacks": states},
+            durable=False,
         )
         previous = self._previous()
         write_json(
             self.directory / LATEST,
             {"epoch": epochs_done, "dir": name, "previous": previous[: self.keep - 1]},
+            durable=False,
         )
         keep = {name, *previous[: self.keep - 1]}
         for old in self.directory.glob("epoch-*"):
