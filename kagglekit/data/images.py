@@ -23,6 +23,7 @@ import pandas as pd
 from kagglekit.data.augment import FillMode, ImageAugment, apply_view, parse_views
 from kagglekit.data.lazy import LoaderOptions
 from kagglekit.data.preprocessing import ModelData, NotFittedError
+from kagglekit.errors import KagglekitError
 from kagglekit.models.specs import InputSpec, ModelInputs
 
 Interpolation = Literal["nearest", "bilinear", "bicubic", "lanczos", "box", "hamming"]
@@ -31,6 +32,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 
 _CACHE: dict[tuple[str, tuple[int, int] | None, int, str], np.ndarray] = {}
+
+
+class MissingImagesError(KagglekitError, FileNotFoundError):
+    """Image files named in the CSV are not in the image folders; the message lists the first."""
 
 
 def read_image(
@@ -233,7 +238,7 @@ class ImageFolder:
             hint = ""
             if not self.suffix and not any(n.lower().endswith(IMAGE_SUFFIXES) for n in missing):
                 hint = " The names have no file extension: set `suffix` (e.g. '.png')."
-            raise FileNotFoundError(
+            raise MissingImagesError(
                 f"{len(missing)} image file(s) named in column {self.column!r} not found in "
                 f"{searched}; first: {missing[:5]}.{hint}"
             )
