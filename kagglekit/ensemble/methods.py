@@ -93,13 +93,14 @@ class RankMean:
 
     def apply(self, preds: np.ndarray) -> np.ndarray:
         n = preds.shape[1]
-        ranks = stats.rankdata(preds, axis=1) / n
-        mean_rank = ranks.mean(axis=0)
+        # summed, not averaged: sums of (half-)integer ranks are exact, so equal rank sums
+        # stay ties instead of being ordered by rounding noise
+        rank_sum = stats.rankdata(preds, axis=1).sum(axis=0)
         mean = preds.mean(axis=0)
         out = np.empty_like(mean)
         grid = np.arange(n, dtype="float64")
         for j in range(mean.shape[1]):
-            position = stats.rankdata(mean_rank[:, j]) - 1  # ties share a position
+            position = stats.rankdata(rank_sum[:, j]) - 1  # ties share a position
             out[:, j] = np.interp(position, grid, np.sort(mean[:, j]))
         if self.task is Task.MULTICLASS:
             out = np.clip(out, EPS, None)
