@@ -37,6 +37,7 @@ from kagglekit.targets import TargetCodec
 log = logging.getLogger(__name__)
 
 BLEND_FILE = "blend.json"
+ORDER_METRICS = frozenset({"roc_auc"})  # scores that depend only on the predictions' order
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,12 @@ def blend(
         )
     rows = np.flatnonzero(np.isfinite(as_2d(runs[0].oof)).all(axis=1))
     metric = get_metric(comp.spec.metric)
+    if blender.name == "rank" and metric.name not in ORDER_METRICS:
+        log.warning(
+            "--method rank is meant for order-based metrics (AUC); %s also depends on the "
+            "predictions' values, for which mean, weights or hill_climb are the better choice.",
+            metric.name,
+        )
     problem = Problem(comp.truth[rows], comp.spec.task, metric, comp.codec.threshold)
     oof = np.stack([as_2d(r.oof)[rows] for r in runs])
     test = np.stack([as_2d(r.test_pred) for r in runs])

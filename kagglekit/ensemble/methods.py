@@ -26,6 +26,8 @@ from kagglekit.ensemble.problem import Problem
 from kagglekit.errors import KagglekitError
 
 EPS = 1e-15
+# level-2 features: log(1e-15) = -34 would dwarf every other value; 1e-6 (-14) is already sure
+FEATURE_EPS = 1e-6
 
 
 class BlendError(KagglekitError, ValueError):
@@ -271,7 +273,8 @@ class Stack:
     that label's logits. ``ridge``: per output column, a ridge regression on the inputs'
     values of that column (on log1p values when the metric is RMSLE); for classification its
     outputs are clipped to [0, 1] (multiclass rows rescaled to sum to 1). ``auto``: logistic
-    for classification, ridge for regression. ``alpha`` is the L2 strength (``C = 1/alpha``).
+    for classification, ridge for regression. ``alpha`` is the L2 strength (``C = 1/alpha``;
+    the logistic model sees standardised features, probabilities clipped to [1e-6, 1 - 1e-6]).
     """
 
     name: ClassVar[str] = "stack"
@@ -314,7 +317,7 @@ class Stack:
     def _features(self, preds: np.ndarray, j: int) -> np.ndarray:
         values = preds[:, :, j].T  # (rows, inputs)
         if self.kind == "logistic":
-            p = np.clip(values, EPS, 1 - EPS)
+            p = np.clip(values, FEATURE_EPS, 1 - FEATURE_EPS)
             return np.log(p / (1 - p))
         return np.log1p(np.clip(values, -1 + EPS, None)) if self.log_scale else values
 
@@ -348,7 +351,8 @@ class Stack:
 
     def describe(self) -> dict[str, Any]:
         models = []
-        for model in self.fitted:
+        for fitted in self.fitted:
+            model = fitted[-1] if hasattr(fitted, "steps") else fitted  # the scaler's estimator
             coef = getattr(model, "coef_", None)
             models.append(
                 {
@@ -356,7 +360,8 @@ class Stack:
                     "intercept": np.asarray(getattr(model, "intercept_", 0.0)).tolist(),
                 }
             )
-        return {"level2": self.kind, "alpha": self.alpha, "models": models}
+        scale = "standardised features" if self.kind == "logistic" else "raw features"
+        return {"level2": self.kind, "alpha": self.alpha, "coef_of": scale, "models": models}
 
 
 class _Constant:
@@ -368,10 +373,14 @@ class _Constant:
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, alpha: float) -> Any:
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     if len(np.unique(y)) < 2:
         return _Constant(int(y[0]))
-    return LogisticRegression(C=1 / alpha, max_iter=1000).fit(x, y)
+    # standardised features: lbfgs converges in far fewer steps, alpha means the same everywhere
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1 / alpha, max_iter=1000))
+    return model.fit(x, y)
 
 
 def _proba(model: Any, x: np.ndarray, n_classes: int) -> np.ndarray:
@@ -386,7 +395,7 @@ def _proba(model: Any, x: np.ndarray, n_classes: int) -> np.ndarray:
 
 def _log(preds: np.ndarray) -> np.ndarray:
     """``(inputs, rows, classes)`` log-probabilities side by side: ``(rows, inputs*classes)``."""
-    logs = np.log(np.clip(preds, EPS, 1.0))
+    logs = np.log(np.clip(preds, FEATURE_EPS, 1.0))
     return np.concatenate(list(logs), axis=1)
 
 

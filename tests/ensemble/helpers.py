@@ -74,5 +74,38 @@ def synthetic_regression(data_dir: Path, n_train: int = 300, n_test: int = 80) -
     ]
 
 
+def synthetic_multilabel(data_dir: Path, n_train: int = 300, n_test: int = 80) -> list[str]:
+    """A small multilabel competition (two 0/1 targets, probability submission)."""
+    rng = np.random.default_rng(4)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    n = n_train + n_test
+    x = rng.normal(size=(n, 4))
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    frame.insert(0, "id", np.arange(n))
+    frame["toxic"] = (x[:, 0] + x[:, 1] + rng.normal(scale=0.7, size=n) > 0).astype(int)
+    frame["spam"] = (x[:, 2] - x[:, 3] + rng.normal(scale=0.7, size=n) > 0.5).astype(int)
+    frame.iloc[:n_train].to_csv(data_dir / "train.csv", index=False)
+    frame.iloc[n_train:].drop(columns=["toxic", "spam"]).to_csv(data_dir / "test.csv", index=False)
+    sample = pd.DataFrame({"id": frame["id"].iloc[n_train:], "toxic": 0.5, "spam": 0.5})
+    sample.to_csv(data_dir / "sample_submission.csv", index=False)
+    return [
+        "competition=titanic",
+        "cv=multilabel_stratified",
+        "cv.n_splits=3",
+        "competition.name=synthlabels",
+        f"competition.data_dir={data_dir}",
+        "competition.id_column=id",
+        "competition.target=[toxic,spam]",
+        "competition.task=multilabel",
+        "competition.metric=log_loss",
+        "competition.submission=probability",
+        "competition.features.categorical=[]",
+        "competition.prepare=null",
+        "trainer.epochs=6",
+        "trainer.verbose=0",
+        "trainer.backup=false",
+    ]
+
+
 def read_scores(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "scores.json").read_text()))
