@@ -1,9 +1,10 @@
-"""Command line: ``kagglekit train|tune|predict|prepare ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit train|tune|predict|prepare|blend ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
+kagglekit blend outputs/titanic/run-a outputs/titanic/run-b --method weights
 """
 
 from __future__ import annotations
@@ -167,11 +168,98 @@ def prepare_main(argv: list[str] | None = None) -> None:
     print(spec.prepare(args.data_dir or spec.data_dir))
 
 
+def blend_main(argv: list[str] | None = None) -> None:
+    from kagglekit.ensemble.methods import METHODS
+
+    parser = argparse.ArgumentParser(
+        prog="kagglekit blend",
+        description="Blend the OOF and test predictions of finished runs (or of a sweep's best "
+        "trials) trained on the same folds; write a blend directory with its own submission.",
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="RUN_OR_SWEEP",
+        help="finished run directories, and/or sweep directories (their --top best trials)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="weights",
+        help="mean, rank (for AUC), weights (optimised on OOF; default), hill_climb (Caruana), "
+        "stack (a level-2 model, honest CV)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=5, help="a sweep's best complete trials to use (default 5)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="the blend directory (default: outputs/<competition>/blend-<time>)",
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=100, help="hill_climb: most additions (default 100)"
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=10,
+        help="hill_climb: stop after this many additions without improvement (default 10)",
+    )
+    parser.add_argument(
+        "--stack-model",
+        choices=("auto", "logistic", "ridge"),
+        default="auto",
+        help="stack: the level-2 model (auto: logistic for classification, ridge for regression)",
+    )
+    parser.add_argument(
+        "--alpha", type=float, default=1.0, help="stack: L2 regularisation strength (default 1)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="weights: seed of the random candidate weights"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+    )
+    import shlex
+
+    from kagglekit.ensemble import BlendOptions, blend
+    from kagglekit.errors import KagglekitError
+
+    options = BlendOptions(
+        method=args.method,
+        top=args.top,
+        iterations=args.iterations,
+        patience=args.patience,
+        stack_model=args.stack_model,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
+    command = shlex.join(["kagglekit", "blend", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        result = blend(args.inputs, options, output=args.output, command=command)
+    except KagglekitError as exc:
+        fail(exc)
+    for item in result.inputs:
+        weight = "" if result.weights is None else f"  weight {result.weights[item['name']]:.4f}"
+        print(f"  {item['name']}: CV {item['cv']:.6f}{weight}")
+    best = result.best_input
+    print(
+        f"Blend ({result.method}) CV {result.metric}: {result.cv_score:.6f} "
+        f"(best input {best['cv']:.6f})  ->  {result.paths['submission']}"
+    )
+
+
 COMMANDS = {
     "train": train_main,
     "tune": tune_main,
     "predict": predict_main,
     "prepare": prepare_main,
+    "blend": blend_main,
 }
 
 
