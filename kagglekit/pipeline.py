@@ -73,7 +73,7 @@ class RunResult:
 
 def build_parts(cfg: DictConfig) -> RunParts:
     spec = instantiate(cfg.competition, _convert_="all")
-    settings = instantiate(cfg.trainer, _convert_="all")
+    settings = instantiate(_without_baseline_flag(cfg.trainer), _convert_="all")
     callbacks = []
     for name, node in cfg.callbacks.items():
         if node is None:
@@ -95,6 +95,11 @@ def build_parts(cfg: DictConfig) -> RunParts:
     )
 
 
+def _without_baseline_flag(trainer: DictConfig) -> DictConfig:
+    """``trainer.baseline`` is read by :func:`train`, not by the fold trainer."""
+    return OmegaConf.masked_copy(trainer, [str(k) for k in trainer if k != "baseline"])
+
+
 def hydra_run_dir() -> Path:
     from hydra.core.hydra_config import HydraConfig
 
@@ -113,8 +118,34 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     install_log_filter()
     mask_files(run_dir / ".hydra")
-    write_text(run_dir / CONFIG_FILE, mask_credentials(OmegaConf.to_yaml(cfg, resolve=True)))
-    return run(build_parts(cfg), run_dir, hooks)
+    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(run_dir / CONFIG_FILE, config_text)
+    parts = build_parts(cfg)
+    result = run(parts, run_dir, hooks)
+    if cfg.trainer.get("baseline", False):  # the classical baseline on the same folds
+        from kagglekit.baselines import baseline_next_to
+
+        baseline_next_to(run_dir, parts, instantiate(cfg.baseline, _convert_="all"), config_text)
+    return result
+
+
+def baseline(cfg: DictConfig, run_dir: Path | None = None) -> Any:
+    """``kagglekit baseline``: the classical baseline for the competition's kind of data on the
+    run's folds, written like a deep run. In the directory of a deep run it goes to
+    ``<run_dir>/baseline/`` on that run's ``folds.csv`` and adds the comparison to its scores."""
+    from kagglekit.baselines import baseline_next_to, holds_deep_run, run_baseline
+
+    check_complete(cfg)
+    run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    install_log_filter()
+    mask_files(run_dir / ".hydra")
+    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
+    settings = instantiate(cfg.baseline, _convert_="all")
+    if holds_deep_run(run_dir):
+        return baseline_next_to(run_dir, build_parts(cfg), settings, config_text)
+    write_text(run_dir / CONFIG_FILE, config_text)
+    return run_baseline(build_parts(cfg), settings, run_dir)
 
 
 def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
