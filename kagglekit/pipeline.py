@@ -73,7 +73,7 @@ class RunResult:
 
 def build_parts(cfg: DictConfig) -> RunParts:
     spec = instantiate(cfg.competition, _convert_="all")
-    settings = instantiate(_without_baseline_flag(cfg.trainer), _convert_="all")
+    settings = instantiate(cfg.trainer, _convert_="all")
     callbacks = []
     for name, node in cfg.callbacks.items():
         if node is None:
@@ -93,11 +93,6 @@ def build_parts(cfg: DictConfig) -> RunParts:
         callbacks=callbacks,
         metric=get_metric(spec.metric),
     )
-
-
-def _without_baseline_flag(trainer: DictConfig) -> DictConfig:
-    """``trainer.baseline`` is read by :func:`train`, not by the fold trainer."""
-    return OmegaConf.masked_copy(trainer, [str(k) for k in trainer if k != "baseline"])
 
 
 def hydra_run_dir() -> Path:
@@ -122,7 +117,7 @@ def train(
     write_text(run_dir / CONFIG_FILE, config_text)
     parts = build_parts(cfg)
     result = run(parts, run_dir, hooks)
-    if cfg.trainer.get("baseline", False):  # the classical baseline on the same folds
+    if parts.settings.baseline:  # the classical baseline on the same folds
         from kagglekit.baselines import baseline_next_to
 
         baseline_next_to(run_dir, parts, instantiate(cfg.baseline, _convert_="all"), config_text)

@@ -3,6 +3,7 @@ the shipped examples' held-out answers, and compared with the deep run by ``trai
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -83,12 +84,10 @@ def _check_baseline_run(run_dir: Path, data_dir: Path, competition: str, n_folds
     for k in range(n_folds):
         assert len(np.load(run_dir / f"fold_{k}" / "oof.npy")) == int((folds["fold"] == k).sum())
     submission = pd.read_csv(run_dir / "submission.csv")
-    kind = "value" if scores["task"] == "regression" else "label"
-    labels = None if kind == "value" else sorted(pd.read_csv(run_dir / "oof.csv").columns[2:])
-    labels = None if labels is None else [c.removeprefix("pred_") for c in labels]
-    if scores["task"] == "binary":
-        labels = None  # one probability column: the labels are checked by the held-out score
-    validate_submission(submission, sample, kind=kind, labels=labels)
+    regression = scores["task"] == "regression"
+    solution = importlib.import_module(f"competitions.{competition}.prepare").solution()
+    labels = None if regression else solution[solution.columns[1]].unique().tolist()
+    validate_submission(submission, sample, kind="value" if regression else "label", labels=labels)
     return held_out_score(competition, run_dir / "submission.csv", scores["metric"])
 
 
@@ -102,7 +101,13 @@ BARS = {
 }
 
 
-@pytest.mark.parametrize("competition", sorted(BARS))
+SLOW = {"digits", "foodreviews"}  # about a minute each (inner CV of the regularisation)
+
+
+@pytest.mark.parametrize(
+    "competition",
+    [pytest.param(c, marks=pytest.mark.slow) if c in SLOW else c for c in sorted(BARS)],
+)
 def test_the_baseline_reaches_its_bar_on_the_shipped_data(
     compose_cfg: Compose, shared_data_dir: Path, tmp_path: Path, competition: str
 ) -> None:
@@ -129,6 +134,7 @@ def test_ames_baseline_predicts_prices_and_is_scored_on_them(
     assert np.median(oof) > 50_000  # prices, not log prices
 
 
+@pytest.mark.slow  # a subprocess: the command line as a user types it
 def test_in_a_deep_run_dir_the_baseline_uses_its_folds_and_adds_the_comparison(
     compose_cfg: Compose, shared_data_dir: Path, tmp_path: Path
 ) -> None:
