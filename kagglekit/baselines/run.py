@@ -120,12 +120,12 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     started = time.perf_counter()
     spec, metric = parts.spec, parts.metric
     run_dir.mkdir(parents=True, exist_ok=True)
+    kind = data_kind(spec.features())
+    names = model_names(kind, settings.model)
     write_json(
         run_dir / "run_state.json",
         {"status": "running", "competition": spec.name, "baseline": True},
     )
-    kind = data_kind(spec.features())
-    names = model_names(kind, settings.model)
     data = load_competition(spec)
     check_features(spec, data)
     codec = make_codec(spec, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from hydra.utils import instantiate
 
 from competitions.holdout import held_out_score
-from kagglekit.baselines import BaselineError, Kind, data_kind
+from kagglekit.baselines import BaselineError, BaselineSettings, Kind, data_kind
 from kagglekit.baselines.models import TaskEstimator, design_matrix, model_names
 from kagglekit.competition import Task
 from kagglekit.models.specs import InputSpec
@@ -42,6 +43,15 @@ def test_the_kind_of_data_is_read_from_the_features_transformer(
     assert data_kind(spec.features()) is KINDS[competition]
 
 
+@pytest.mark.parametrize("name", ["auto", "hgb", "linear", "minirocket"])
+def test_every_baseline_option_builds_its_settings(compose_cfg: Compose, name: str) -> None:
+    cfg = compose_cfg(f"baseline={name}", "trainer.seed=7")
+    settings = instantiate(cfg.baseline, _convert_="all")
+    assert isinstance(settings, BaselineSettings)
+    assert (settings.model, settings.seed, settings.n_jobs) == (name, 7, 1)
+    assert settings.hgb["learning_rate"] == 0.05 and settings.tfidf["ngram_range"] == [1, 2]
+
+
 def test_an_unknown_transformer_or_a_model_of_another_kind_is_refused() -> None:
     with pytest.raises(BaselineError, match=r"competition\.features is a object"):
         data_kind(object())
@@ -49,6 +59,16 @@ def test_an_unknown_transformer_or_a_model_of_another_kind_is_refused() -> None:
         model_names(Kind.TEXT, "hgb")
     assert model_names(Kind.TABULAR, "auto") == ("hgb", "linear")
     assert model_names(Kind.SERIES, "auto") == ("minirocket",)
+
+
+def test_without_aeon_the_series_baseline_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kagglekit.baselines.models import _aeon_minirocket
+
+    monkeypatch.setitem(sys.modules, "aeon.classification.convolution_based", None)
+    with pytest.raises(BaselineError, match=r"needs aeon.*pip install aeon"):
+        _aeon_minirocket()
 
 
 def test_class_probabilities_line_up_when_a_class_is_absent_from_the_training_fold() -> None:
