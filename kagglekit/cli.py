@@ -1,5 +1,4 @@
-"""Command line: ``kagglekit train|baseline|tune|predict|prepare ...`` (``scripts/*.py`` call the
-same code).
+"""Command line: ``kagglekit train|tune|predict|prepare ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit baseline competition=titanic hydra.run.dir=outputs/titanic/run1
