@@ -82,6 +82,26 @@ def test_class_probabilities_line_up_when_a_class_is_absent_from_the_training_fo
     assert (proba[:, 1] == 0).all() and proba[0, 0] > 0.5 and proba[1, 2] > 0.5
 
 
+def test_multilabel_and_multi_target_regression_get_one_column_per_target() -> None:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    labels = np.stack([x[:, 0] > 0, x[:, 1] > 0, np.zeros(80, bool)], axis=1).astype("float32")
+    multilabel = TaskEstimator(Task.MULTILABEL, 0, LogisticRegression, LogisticRegression)
+    proba = multilabel.fit(x, labels).predict(x)
+    assert proba.shape == (80, 3) and (proba[:, 2] == 0).all()  # a label never seen: P = 0
+    assert ((proba[:, :2] > 0.5) == labels[:, :2].astype(bool)).mean() > 0.9
+    targets = np.stack([x[:, 0] * 3, x[:, 1] - x[:, 2]], axis=1)
+    regression = TaskEstimator(
+        Task.REGRESSION, 0, LogisticRegression, HistGradientBoostingRegressor
+    )
+    predicted = regression.fit(x, targets).predict(x)
+    assert predicted.shape == (80, 2) and len(regression.models) == 2
+    assert np.corrcoef(predicted[:, 0], targets[:, 0])[0, 1] > 0.9
+
+
 def test_integer_code_inputs_are_one_hot_encoded_next_to_the_numeric_block() -> None:
     inputs = {"numeric": np.array([[1.5], [2.5]]), "cat_a": np.array([[2], [0]], dtype="int32")}
     specs = {"numeric": InputSpec(shape=(1,)), "cat_a": InputSpec(shape=(1,), vocabulary=3)}
