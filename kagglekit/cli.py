@@ -1,6 +1,7 @@
 """Command line: ``kagglekit train|tune|predict|prepare|blend ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
+kagglekit baseline competition=titanic hydra.run.dir=outputs/titanic/run1
 kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
@@ -67,6 +68,33 @@ def train_main(argv: list[str] | None = None) -> None:
     mask_standard_streams()  # before anything can print an override (a URL with a password)
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
+    app()
+
+
+def _baseline(cfg: DictConfig) -> float:
+    from kagglekit.errors import KagglekitError
+    from kagglekit.pipeline import baseline
+
+    try:
+        result = baseline(cfg)
+    except KagglekitError as exc:
+        fail(exc)
+    print(
+        f"Baseline CV {result.metric}: {result.cv_score:.6f} ({result.model})  ->  "
+        f"{result.paths['submission']}"
+    )
+    return float(result.cv_score)
+
+
+def baseline_main(argv: list[str] | None = None) -> None:
+    """Hydra entry point of ``kagglekit baseline``: the same config and overrides as ``train``."""
+    from kagglekit.redact import mask_standard_streams
+
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    mask_standard_streams()
+    sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
+    app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_baseline)
     app()
 
 
@@ -256,6 +284,7 @@ def blend_main(argv: list[str] | None = None) -> None:
 
 COMMANDS = {
     "train": train_main,
+    "baseline": baseline_main,
     "tune": tune_main,
     "predict": predict_main,
     "prepare": prepare_main,
@@ -268,7 +297,7 @@ def main() -> None:
         print(f"usage: kagglekit {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
         sys.exit(2)
     command, rest = sys.argv[1], sys.argv[2:]
-    if command in ("train", "tune"):
+    if command in ("train", "baseline", "tune"):
         sys.argv = [f"kagglekit {command}", *rest]
         COMMANDS[command]()
     else:

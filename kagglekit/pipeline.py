@@ -113,8 +113,34 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     install_log_filter()
     mask_files(run_dir / ".hydra")
-    write_text(run_dir / CONFIG_FILE, mask_credentials(OmegaConf.to_yaml(cfg, resolve=True)))
-    return run(build_parts(cfg), run_dir, hooks)
+    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(run_dir / CONFIG_FILE, config_text)
+    parts = build_parts(cfg)
+    result = run(parts, run_dir, hooks)
+    if parts.settings.baseline:  # the classical baseline on the same folds
+        from kagglekit.baselines import baseline_next_to
+
+        baseline_next_to(run_dir, parts, instantiate(cfg.baseline, _convert_="all"), config_text)
+    return result
+
+
+def baseline(cfg: DictConfig, run_dir: Path | None = None) -> Any:
+    """``kagglekit baseline``: the classical baseline for the competition's kind of data on the
+    run's folds, written like a deep run. In the directory of a deep run it goes to
+    ``<run_dir>/baseline/`` on that run's ``folds.csv`` and adds the comparison to its scores."""
+    from kagglekit.baselines import baseline_next_to, holds_deep_run, run_baseline
+
+    check_complete(cfg)
+    run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    install_log_filter()
+    mask_files(run_dir / ".hydra")
+    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
+    settings = instantiate(cfg.baseline, _convert_="all")
+    if holds_deep_run(run_dir):
+        return baseline_next_to(run_dir, build_parts(cfg), settings, config_text)
+    write_text(run_dir / CONFIG_FILE, config_text)
+    return run_baseline(build_parts(cfg), settings, run_dir)
 
 
 def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:

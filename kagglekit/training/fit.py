@@ -36,6 +36,8 @@ class TrainerSettings:
     backup: bool = True
     deterministic: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # read by pipeline.train, not here: also fit the classical baseline on the run's folds
+    baseline: bool = False
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
