@@ -162,8 +162,8 @@ def claim_run_dir(args: list[str]) -> list[str]:
 
 
 def lock_named_run_dir(args: list[str]) -> None:
-    """A run directory named on the command line is locked at once, before the config is even
-    composed: a second process on it stops within a second or two."""
+    """An existing run directory named on the command line is locked at once, before the config
+    is even composed: a second process on a run in progress stops within a second or two."""
     named = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
     if not named or any(a.startswith("-") for a in args) or "${" in named[-1]:
         return
@@ -173,6 +173,8 @@ def lock_named_run_dir(args: list[str]) -> None:
     value = named[-1]
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1]
+    if not Path(value).is_dir():
+        return  # nobody holds a folder that does not exist; claim_run_dir creates and locks it
     try:
         acquire(Path(value))
     except KagglekitError as exc:
