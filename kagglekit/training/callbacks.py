@@ -24,8 +24,9 @@ HEADROOM = 1 << 20  # HDF5 metadata, and room left for the logs
 def weights_bytes(model: keras.Model) -> int:
     """About how many bytes the model's weights and optimizer state take in a checkpoint."""
     variables = list(model.weights)
-    if model.optimizer is not None and model.optimizer.built:
-        variables += list(model.optimizer.variables)
+    optimizer = getattr(model, "optimizer", None)  # an uncompiled model has none
+    if optimizer is not None and optimizer.built:
+        variables += list(optimizer.variables)
     total = 0
     for variable in variables:
         size = math.prod(int(dim or 1) for dim in variable.shape)
