@@ -11,6 +11,7 @@ kagglekit blend outputs/titanic/run-a outputs/titanic/run-b --method weights
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -33,6 +34,10 @@ def fail(exc: BaseException) -> NoReturn:
     sys.exit(1)
 
 
+# errors of the filesystem the user can fix: a read-only mount, a full disk or quota, rights
+_FS_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+
+
 def _train(cfg: DictConfig) -> float:
     from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import train
@@ -41,8 +46,44 @@ def _train(cfg: DictConfig) -> float:
         result = train(cfg)
     except KagglekitError as exc:
         fail(exc)
+    except KeyboardInterrupt:
+        print(
+            "Interrupted: run_state.json says so; re-run the same command to resume.",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+    except OSError as exc:
+        if exc.errno not in _FS_ERRNOS:
+            raise
+        from kagglekit.files import os_reason
+
+        where = exc.filename or "the run directory"
+        fail(
+            OSError(
+                f"Cannot write {where}: {os_reason(exc)}. Free some space or choose a "
+                "writable hydra.run.dir=<path>."
+            )
+        )
+
     print(f"CV {result.metric}: {result.cv_score:.6f}  ->  {result.paths['submission']}")
     return result.cv_score
+
+
+def quiet_write_failures() -> None:
+    """A full disk or read-only mount is reported once, as one line: silence the tracebacks
+    that h5py prints while it cleans up after the failed write ("Exception ignored in ...")
+    and those of log handlers that can no longer write train.log."""
+    logging.raiseExceptions = False
+    default = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        text = str(unraisable.exc_value)
+        where = f"{unraisable.err_msg} {unraisable.object!r}"
+        if "h5py" in where and ("errno = " in text or "file write" in text):
+            return
+        default(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def check_command_line(args: list[str]) -> list[str]:
@@ -59,6 +100,90 @@ def check_command_line(args: list[str]) -> list[str]:
         sys.exit(2)
 
 
+def _compose_with_hydra(args: list[str]) -> DictConfig:
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose("config", overrides=args, return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def claim_run_dir(args: list[str]) -> list[str]:
+    """Before Hydra writes anything into the run directory: lock it for this process and refuse
+    a re-run whose config or training data changed (see :mod:`kagglekit.rundir`).
+
+    Returns the arguments for Hydra, with the run directory pinned (``hydra.run.dir``), so that
+    Hydra writes into the folder that was locked. ``pipeline.train`` checks again (and locks
+    the run directories of ``--multirun`` jobs and tuner trials itself).
+    """
+    if any(a.startswith("-") for a in args):
+        return args  # --multirun, --cfg...: each job's train() locks and checks its own folder
+    from omegaconf import OmegaConf, open_dict
+
+    from kagglekit.errors import KagglekitError
+    from kagglekit.fingerprint import competition_files, files_present, make_fingerprint
+    from kagglekit.rundir import RunDir, acquire, check_rerun
+
+    try:
+        cfg = _compose_with_hydra(args)
+        run_dir = Path(str(cfg.hydra.run.dir))
+    except Exception:
+        return args  # Hydra reports what is wrong with the command line
+    if not any(a.startswith("hydra.run.dir=") for a in args):
+        quoted = str(run_dir).replace("\\", "\\\\").replace("'", "\\'")
+        args = [*args, f"hydra.run.dir='{quoted}'"]
+    try:
+        acquire(run_dir)  # held until this process ends
+        rundir = RunDir(run_dir)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        restart = bool(OmegaConf.select(cfg, "restart", default=False))
+        try:
+            files = competition_files(cfg)
+            current = (
+                make_fingerprint(cfg, files, previous=rundir.read_fingerprint())
+                if files_present(files)
+                else None
+            )
+        except KagglekitError:
+            raise
+        except Exception:
+            current = None  # resolved inside the run (train() checks it there)
+        if current is not None:
+            check_rerun(rundir, current, restart=restart)
+        elif restart and rundir.has_run():
+            rundir.move_aside()
+    except KagglekitError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    return args
+
+
+def lock_named_run_dir(args: list[str]) -> None:
+    """An existing run directory named on the command line is locked at once, before the config
+    is even composed: a second process on a run in progress stops within a second or two."""
+    named = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
+    if not named or any(a.startswith("-") for a in args) or "${" in named[-1]:
+        return
+    from kagglekit.errors import KagglekitError
+    from kagglekit.rundir import acquire
+
+    value = named[-1]
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    if not Path(value).is_dir():
+        return  # nobody holds a folder that does not exist; claim_run_dir creates and locks it
+    try:
+        acquire(Path(value))
+    except KagglekitError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
 def train_main(argv: list[str] | None = None) -> None:
     """Hydra entry point; ``argv`` are overrides such as ``competition=digits``."""
     from kagglekit.redact import mask_standard_streams
@@ -66,7 +191,10 @@ def train_main(argv: list[str] | None = None) -> None:
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
     mask_standard_streams()  # before anything can print an override (a URL with a password)
+    quiet_write_failures()
+    lock_named_run_dir(sys.argv[1:])
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
+    sys.argv = [sys.argv[0], *claim_run_dir(sys.argv[1:])]
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
     app()
 
@@ -165,14 +293,18 @@ def predict_main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
     )
+    from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import predict
 
-    path = predict(
-        args.run_dir,
-        test_file=args.test,
-        sample_submission=args.sample_submission,
-        output=args.output,
-    )
+    try:
+        path = predict(
+            args.run_dir,
+            test_file=args.test,
+            sample_submission=args.sample_submission,
+            output=args.output,
+        )
+    except KagglekitError as exc:
+        fail(exc)
     print(path)
 
 

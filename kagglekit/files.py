@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,22 @@ from kagglekit.errors import KagglekitError
 
 class SaveError(KagglekitError, OSError):
     """Writing a result file failed; the message names the path."""
+
+
+_LIBRARY_REASON = re.compile(r"error message = '([^']+)'")
+
+
+def os_reason(exc: BaseException) -> str:
+    """The reason of a failed write in a few words: ``No space left on device``.
+
+    h5py reports a full disk as a multi-line text holding ``error message = '...'``; that
+    part is kept, and any other text is put on one line.
+    """
+    text = str(getattr(exc, "strerror", None) or exc)
+    found = _LIBRARY_REASON.search(text)
+    if found:
+        return found.group(1)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _fsync_file(path: Path) -> None:
@@ -56,7 +74,7 @@ def atomic_path(path: str | os.PathLike[str], *, durable: bool = True) -> Iterat
         fd, tmp_name = tempfile.mkstemp(prefix=f".{stem}.tmp-", suffix=suffix, dir=final.parent)
         os.close(fd)
     except OSError as exc:
-        raise SaveError(f"Cannot write {final}: {exc.strerror or exc}") from exc
+        raise SaveError(f"Cannot write {final}: {os_reason(exc)}") from exc
     tmp = Path(tmp_name)
     # Some writers (h5py) refuse to open an existing file in some modes; start from nothing.
     tmp.unlink()
@@ -70,10 +88,33 @@ def atomic_path(path: str | os.PathLike[str], *, durable: bool = True) -> Iterat
     except SaveError:
         raise
     except OSError as exc:
-        raise SaveError(f"Cannot write {final}: {exc.strerror or exc}") from exc
+        raise SaveError(f"Cannot write {final}: {os_reason(exc)}") from exc
+    except RuntimeError as exc:
+        if not _LIBRARY_REASON.search(str(exc)):
+            raise
+        # h5py reports some failed writes (a full disk while it closes the file) this way
+        raise SaveError(f"Cannot write {final}: {os_reason(exc)}") from exc
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+
+
+def check_free_space(path: str | os.PathLike[str], needed: int) -> None:
+    """Refuse a write of about ``needed`` bytes that the disk cannot hold, naming the path.
+
+    Checked before HDF5 writes: h5py does not fail cleanly on a disk that fills up mid-write
+    (tracebacks while it cleans up, even a crash).
+    """
+    final = Path(path)
+    try:
+        free = shutil.disk_usage(final.parent).free
+    except OSError:
+        return
+    if free < needed:
+        raise SaveError(
+            f"Cannot write {final}: No space left on device (about {needed / 1e6:.1f} MB needed, "
+            f"{free / 1e6:.1f} MB free)"
+        )
 
 
 def write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,27 +24,38 @@ from kagglekit import cv as cvlib
 from kagglekit.backend import enable_op_determinism
 from kagglekit.competition import CompetitionSpec, Task
 from kagglekit.config_check import ConfigError, check_complete
-from kagglekit.data.loading import CompetitionData, check_features, load_competition
+from kagglekit.data.loading import (
+    CompetitionData,
+    check_features,
+    ensure_prepared,
+    load_competition,
+)
 from kagglekit.errors import KagglekitError
 from kagglekit.files import remove_stale_temporaries, save_array, write_csv, write_json, write_text
+from kagglekit.fingerprint import (
+    Changes,
+    Fingerprint,
+    compare,
+    folds_digest,
+    make_fingerprint,
+)
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
+from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.targets import TargetCodec
 from kagglekit.training.crossval import (
-    WEIGHTS_FILE,
     CVResult,
     FoldHooks,
     FoldRecipe,
     cross_validate,
-    fold_dir,
     predict_from_weights,
 )
 from kagglekit.training.fit import TrainerSettings
 
 log = logging.getLogger(__name__)
 
-CONFIG_FILE = "config.yaml"
+__all__ = ["CONFIG_FILE", "RunParts", "RunResult", "predict", "train"]
 
 
 @dataclass(frozen=True)
@@ -107,21 +119,66 @@ def train(
     """Run the whole pipeline for one config; ``run_dir`` defaults to Hydra's run directory.
 
     ``hooks`` lets a caller (the tuner) add per-fold callbacks and watch finished folds.
+    The run directory is locked for the whole run; a re-run whose config or training data
+    differ from those that trained its folds is refused before anything is written
+    (``restart=true`` moves the earlier run aside instead).
     """
     check_complete(cfg)
     run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
     install_log_filter()
-    mask_files(run_dir / ".hydra")
-    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
-    write_text(run_dir / CONFIG_FILE, config_text)
-    parts = build_parts(cfg)
-    result = run(parts, run_dir, hooks)
-    if parts.settings.baseline:  # the classical baseline on the same folds
-        from kagglekit.baselines import baseline_next_to
+    with hold(run_dir) as rundir:
+        parts = build_parts(cfg)
+        ensure_prepared(parts.spec)
+        fingerprint = make_fingerprint(
+            cfg, run_files(parts.spec), previous=rundir.read_fingerprint()
+        )
+        changes, legacy = check_rerun(rundir, fingerprint, restart=bool(cfg.get("restart", False)))
+        if changes is not None:  # a re-run of the same setup: resume
+            stored = rundir.read_fingerprint()
+            fingerprint.folds = stored.folds if stored is not None else None
+            report_changes(changes, legacy, rundir)
+        mask_files(rundir.hydra_dir)
+        write_text(rundir.config, mask_credentials(OmegaConf.to_yaml(cfg, resolve=True)))
+        rundir.write_fingerprint(fingerprint)
+        try:
+            result = run(parts, rundir.path, hooks, fingerprint=fingerprint)
+            if parts.settings.baseline:  # the classical baseline on the same folds
+                from kagglekit.baselines import baseline_next_to
 
-        baseline_next_to(run_dir, parts, instantiate(cfg.baseline, _convert_="all"), config_text)
-    return result
+                config_text = rundir.config.read_text()
+                baseline = instantiate(cfg.baseline, _convert_="all")
+                baseline_next_to(rundir.path, parts, baseline, config_text)
+            return result
+        except BaseException as exc:
+            rundir.mark_failed(exc)
+            raise
+
+
+def run_files(spec: CompetitionSpec) -> dict[str, Path | None]:
+    """The data files of a run, by role (what the fingerprint hashes)."""
+    return {
+        "train": spec.train_path,
+        "targets": spec.targets_path,
+        "test": spec.test_path,
+        "sample_submission": spec.sample_submission_path,
+    }
+
+
+def report_changes(changes: Changes, legacy: bool, rundir: RunDir) -> None:
+    if legacy:
+        log.warning(
+            "%s has no fingerprint.json (made by an older kagglekit): its config matches, but "
+            "its data files cannot be verified; resuming.",
+            rundir.path,
+        )
+    if changes.test:
+        log.warning(
+            "Since the last run in %s, the test side changed: %s. The finished folds keep their "
+            "weights; their test predictions are recomputed from the fold checkpoints (no "
+            "retraining).",
+            rundir.path,
+            ", ".join(changes.test),
+        )
 
 
 def baseline(cfg: DictConfig, run_dir: Path | None = None) -> Any:
@@ -132,15 +189,15 @@ def baseline(cfg: DictConfig, run_dir: Path | None = None) -> Any:
 
     check_complete(cfg)
     run_dir = Path(run_dir) if run_dir is not None else hydra_run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
     install_log_filter()
-    mask_files(run_dir / ".hydra")
-    config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
-    settings = instantiate(cfg.baseline, _convert_="all")
-    if holds_deep_run(run_dir):
-        return baseline_next_to(run_dir, build_parts(cfg), settings, config_text)
-    write_text(run_dir / CONFIG_FILE, config_text)
-    return run_baseline(build_parts(cfg), settings, run_dir)
+    with hold(run_dir) as rundir:
+        mask_files(rundir.hydra_dir)
+        config_text = mask_credentials(OmegaConf.to_yaml(cfg, resolve=True))
+        settings = instantiate(cfg.baseline, _convert_="all")
+        if holds_deep_run(run_dir):
+            return baseline_next_to(run_dir, build_parts(cfg), settings, config_text)
+        write_text(rundir.config, config_text)
+        return run_baseline(build_parts(cfg), settings, run_dir)
 
 
 def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
@@ -154,19 +211,46 @@ def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
     )
 
 
-def make_folds(parts: RunParts, data: CompetitionData, y: np.ndarray, run_dir: Path) -> np.ndarray:
-    """Reuse ``folds.csv`` when the run directory has one (checked against the data), else split."""
-    path = run_dir / "folds.csv"
-    if path.exists():
+def make_folds(
+    parts: RunParts,
+    data: CompetitionData,
+    y: np.ndarray,
+    run_dir: Path,
+    fingerprint: Fingerprint | None = None,
+) -> np.ndarray:
+    """Reuse ``folds.csv`` when the run directory has one (checked against the data), else split.
+
+    With a ``fingerprint`` whose fold assignment is known, other folds are refused before
+    ``folds.csv`` is written; an unknown one is recorded in it.
+    """
+    path = RunDir(run_dir).folds
+    reused = path.exists()
+    if reused:
         folds = cvlib.load_folds(path, data.n_train, data.train_ids)
         log.info("Reusing the folds in %s.", path)
     else:
         folds = cvlib.assign_folds(parts.splitter, data.n_train, y=y, groups=data.groups)
+    if fingerprint is not None:
+        digest = folds_digest(folds)
+        if fingerprint.folds is not None and fingerprint.folds != digest:
+            raise RunChangedError(
+                f"{path} does not hold the fold assignment that trained the folds of {run_dir} "
+                f"(edited, or made again by a splitter without a fixed random_state). Restore "
+                f"it, or start afresh: {ways_on_short(run_dir)}"
+            )
+        if fingerprint.folds is None:
+            fingerprint.folds = digest
+            RunDir(run_dir).write_fingerprint(fingerprint)
+    if not reused:
         cvlib.save_folds(path, folds, data.train_ids)
         log.info("Folds: %s -> %s.", cvlib.describe(parts.splitter), path)
     if data.groups is not None:
         cvlib.check_groups_not_split(folds, data.groups)
     return folds
+
+
+def ways_on_short(run_dir: Path) -> str:
+    return f"a new hydra.run.dir, or restart=true (moves {run_dir} aside)."
 
 
 def recipe_for(parts: RunParts, codec: TargetCodec, hooks: FoldHooks | None = None) -> FoldRecipe:
@@ -201,20 +285,32 @@ def prediction_frame(
     return frame
 
 
-def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunResult:
+def run(
+    parts: RunParts,
+    run_dir: Path,
+    hooks: FoldHooks | None = None,
+    *,
+    fingerprint: Fingerprint | None = None,
+) -> RunResult:
     started = time.perf_counter()
     spec = parts.spec
     remove_stale_temporaries(run_dir)
     if parts.settings.deterministic:
         log.info("Deterministic kernels requested on the %s backend.", enable_op_determinism())
-    write_json(run_dir / "run_state.json", {"status": "running", "competition": spec.name})
+    RunDir(run_dir).mark("running", competition=spec.name, pid=os.getpid())
     data = load_competition(spec)
     check_features(spec, data)
     codec = make_codec(spec, data)
     y = codec.encode(data.targets)
-    folds = make_folds(parts, data, y, run_dir)
+    folds = make_folds(parts, data, y, run_dir, fingerprint)
     result = cross_validate(
-        recipe_for(parts, codec, hooks), data.train, y, data.test, folds, run_dir
+        recipe_for(parts, codec, hooks),
+        data.train,
+        y,
+        data.test,
+        folds,
+        run_dir,
+        test_key=fingerprint.test_key() if fingerprint is not None else None,
     )
 
     scores = score_oof(result, codec, parts.metric, y)
@@ -248,7 +344,7 @@ def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunRe
         spec, codec, data, result.test_pred, run_dir / "submission.csv"
     )
     write_json(
-        run_dir / "run_state.json",
+        RunDir(run_dir).state,
         {
             "status": "complete",
             "competition": spec.name,
@@ -322,12 +418,36 @@ class RunDirError(KagglekitError, FileNotFoundError):
 
 
 def load_run_config(run_dir: Path) -> DictConfig:
-    path = Path(run_dir) / CONFIG_FILE
+    path = RunDir(run_dir).config
     if not path.exists():
         raise RunDirError(f"{path} not found: {run_dir} is not a kagglekit run directory.")
     cfg = OmegaConf.load(path)
     assert isinstance(cfg, DictConfig)
     return cfg
+
+
+def check_checkpoints_match(
+    rundir: RunDir, cfg: DictConfig, spec: CompetitionSpec, folds: np.ndarray | None = None
+) -> None:
+    """Refuse to predict with a config or training data other than those that trained the
+    checkpoints (``fingerprint.json``); the test side may differ (that is what predict is for)."""
+    stored = rundir.read_fingerprint()
+    if stored is None:
+        log.warning(
+            "%s has no fingerprint.json (made by an older kagglekit): the config and training "
+            "data cannot be checked against the checkpoints.",
+            rundir.path,
+        )
+        return
+    current = make_fingerprint(cfg, run_files(spec), previous=stored)
+    current.folds = folds_digest(folds) if folds is not None else None
+    changes = compare(stored, current)
+    if changes.decides_training:
+        raise RunChangedError(
+            f"The checkpoints of {rundir.path} were trained with another setup than the one "
+            f"predict would use; changed: {', '.join(changes.training)}. Restore "
+            f"{rundir.config} and the training data as they were, or train a new run."
+        )
 
 
 def predict(
@@ -342,11 +462,14 @@ def predict(
     Each fold's preprocessing is refitted on that fold's training rows (deterministic, so the
     same statistics as in training), its weights are loaded, and the test predictions are
     averaged over folds. ``test_file`` (with its ``sample_submission``) predicts another test
-    file of the same layout, e.g. a code competition's hidden test set.
+    file of the same layout, e.g. a code competition's hidden test set. The run's config.yaml,
+    training data and folds.csv are checked against ``fingerprint.json`` first.
     """
-    run_dir = Path(run_dir)
-    parts = build_parts(load_run_config(run_dir))
+    rundir = RunDir(Path(run_dir))
+    cfg = load_run_config(rundir.path)
+    parts = build_parts(cfg)
     spec = parts.spec
+    check_checkpoints_match(rundir, cfg, spec)
     if test_file is not None:
         spec = dataclasses.replace(spec, test_file=str(Path(test_file).resolve()))
     if sample_submission is not None:
@@ -355,11 +478,12 @@ def predict(
         )
     data = load_competition(spec)
     codec = make_codec(spec, data)
-    folds = cvlib.load_folds(run_dir / "folds.csv", data.n_train, data.train_ids)
+    folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
+    check_checkpoints_match(rundir, cfg, parts.spec, folds)
     recipe = recipe_for(parts, codec)
     predictions = []
     for k in range(cvlib.n_folds(folds)):
-        weights = fold_dir(run_dir, k) / WEIGHTS_FILE
+        weights = rundir.fold(k).weights
         if not weights.exists():
             if parts.settings.folds is not None and k not in parts.settings.folds:
                 continue
@@ -373,5 +497,5 @@ def predict(
     if not predictions:
         raise RunDirError(f"No fold checkpoint found in {run_dir}.")
     test_pred = np.mean(predictions, axis=0)
-    out = Path(output) if output is not None else run_dir / "submission.csv"
+    out = Path(output) if output is not None else rundir.submission
     return make_submission(spec, codec, data, test_pred, out)

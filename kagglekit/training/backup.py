@@ -28,6 +28,7 @@ import numpy as np
 
 from kagglekit.errors import KagglekitError
 from kagglekit.files import atomic_path, read_json, write_json, write_text
+from kagglekit.training.callbacks import save_weights
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +178,7 @@ class FoldBackup(keras.callbacks.Callback):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        with atomic_path(folder / "model.weights.h5", durable=False) as tmp:
-            self.model.save_weights(str(tmp))
+        save_weights(self.model, folder / "model.weights.h5", durable=False)
         with atomic_path(folder / "seeds.npz", durable=False) as tmp, open(tmp, "wb") as fh:
             _savez(fh, {f"s{i}": np.asarray(v) for i, v in enumerate(seed_states(self.model))})
         states: dict[str, Any] = {}

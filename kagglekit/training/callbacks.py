@@ -14,9 +14,38 @@ from typing import Any
 
 import keras
 
-from kagglekit.files import atomic_path
+from kagglekit.files import atomic_path, check_free_space
 
 CallbackFactory = Callable[..., keras.callbacks.Callback]
+
+HEADROOM = 1 << 20  # HDF5 metadata, and room left for the logs
+
+
+def weights_bytes(model: keras.Model) -> int:
+    """About how many bytes the model's weights and optimizer state take in a checkpoint."""
+    variables = list(model.weights)
+    optimizer = getattr(model, "optimizer", None)  # an uncompiled model has none
+    if optimizer is not None and optimizer.built:
+        variables += list(optimizer.variables)
+    total = 0
+    for variable in variables:
+        size = math.prod(int(dim or 1) for dim in variable.shape)
+        total += size * _itemsize(variable.dtype)
+    return total + HEADROOM
+
+
+def _itemsize(dtype: Any) -> int:
+    name = keras.backend.standardize_dtype(dtype)
+    digits = "".join(c for c in name if c.isdigit())
+    return max(int(digits) // 8, 1) if digits else 4
+
+
+def save_weights(model: keras.Model, path: str | Path, *, durable: bool = True) -> Path:
+    """``model.save_weights`` to ``path`` atomically, after checking that the disk can hold it."""
+    check_free_space(path, weights_bytes(model))
+    with atomic_path(path, durable=durable) as tmp:
+        model.save_weights(str(tmp))
+    return Path(path)
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -36,11 +65,12 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, batch, logs, filepath):
             return
+        if self.save_weights_only:
+            save_weights(self.model, filepath)
+            return
+        check_free_space(filepath, weights_bytes(self.model))
         with atomic_path(filepath) as tmp:
-            if self.save_weights_only:
-                self.model.save_weights(str(tmp))
-            else:
-                self.model.save(str(tmp))
+            self.model.save(str(tmp))
 
 
 def for_fold(factory: CallbackFactory, fold_dir: Path) -> keras.callbacks.Callback:

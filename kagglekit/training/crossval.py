@@ -2,7 +2,9 @@
 
 Each fold writes its own folder (``fold_<k>/``): weights, history, preprocessing statistics,
 validation and test predictions, and ``state.json`` last. A rerun over the same run directory
-skips the folds whose ``state.json`` says complete and reuses their predictions.
+skips the folds whose ``state.json`` says complete and reuses their predictions; when the test
+file changed since a fold was trained (its ``state.json`` records which test file it predicted),
+the fold's test predictions are recomputed from its checkpoint, without retraining.
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ import pandas as pd
 from kagglekit.cv import fold_indices, n_folds
 from kagglekit.data.preprocessing import Preprocessor
 from kagglekit.errors import KagglekitError
-from kagglekit.files import atomic_path, load_array, read_json, save_array, write_json
+from kagglekit.files import load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
 from kagglekit.report import describe_model, plot_history
+from kagglekit.rundir import WEIGHTS_FILE, FoldDir, RunDir
 from kagglekit.targets import TargetCodec
 from kagglekit.training.backup import FoldBackup
-from kagglekit.training.callbacks import CallbackFactory, checkpoint_path, for_fold
+from kagglekit.training.callbacks import (
+    CallbackFactory,
+    checkpoint_path,
+    for_fold,
+    save_weights,
+)
 from kagglekit.training.fit import (
     ModelFactory,
     OptimizerFactory,
@@ -40,7 +48,7 @@ from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
 
 log = logging.getLogger(__name__)
 
-WEIGHTS_FILE = "model.weights.h5"
+__all__ = ["WEIGHTS_FILE", "cross_validate", "fold_dir", "predict_from_weights"]
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ class CVResult:
 
 
 def fold_dir(run_dir: Path, k: int) -> Path:
-    return run_dir / f"fold_{k}"
+    return RunDir(run_dir).fold(k).path
 
 
 def fit_preprocessor(recipe: FoldRecipe, train: pd.DataFrame) -> Preprocessor:
@@ -121,7 +129,7 @@ class FoldStateError(KagglekitError, RuntimeError):
 
 
 def _read_finished(directory: Path) -> dict[str, Any] | None:
-    state_file = directory / "state.json"
+    state_file = FoldDir(directory).state
     if not state_file.exists():
         return None
     try:
@@ -132,19 +140,17 @@ def _read_finished(directory: Path) -> dict[str, Any] | None:
     return state if state.get("status") == "complete" else None
 
 
-def _load_predictions(
-    directory: Path, n_valid: int, n_test: int
-) -> tuple[np.ndarray, np.ndarray] | None:
+def _load_rows(path: Path, n_rows: int) -> np.ndarray | None:
+    """A fold's stored predictions, or None when unreadable or of another row count."""
     try:
-        oof = load_array(directory / "oof.npy")
-        test = load_array(directory / "test_pred.npy")
+        values = load_array(path)
     except (OSError, ValueError) as exc:
-        log.warning("%s: stored predictions are unreadable (%s).", directory, exc)
+        log.warning("%s is unreadable (%s).", path, exc)
         return None
-    if len(oof) != n_valid or len(test) != n_test:
-        log.warning("%s: stored predictions do not match the data's row counts.", directory)
+    if len(values) != n_rows:
+        log.warning("%s holds %d rows, the data %d.", path, len(values), n_rows)
         return None
-    return oof, test
+    return values
 
 
 def predict_from_weights(
@@ -179,27 +185,50 @@ def run_fold(
     test_frame: pd.DataFrame,
     folds: np.ndarray,
     run_dir: Path,
+    test_key: str | None = None,
 ) -> FoldResult:
-    directory = fold_dir(run_dir, k)
+    """Train fold ``k``, or reuse it when it is complete.
+
+    ``test_key`` names the test file's content; a finished fold that predicted another test
+    file gets its test predictions recomputed from its checkpoint (no retraining).
+    """
+    folder = RunDir(run_dir).fold(k)
+    directory = folder.path
     train_rows, valid_rows = fold_indices(folds, k, forward_only=recipe.forward_only)
     state = _read_finished(directory)
     if state is not None:
-        loaded = _load_predictions(directory, len(valid_rows), len(test_frame))
-        if loaded is None:
-            weights = Path(state.get("weights") or directory / WEIGHTS_FILE)
+        weights = Path(state.get("weights") or folder.weights)
+        stale_test = test_key is not None and state.get("test_key") != test_key
+        oof = _load_rows(folder.oof, len(valid_rows))
+        test = None if stale_test else _load_rows(folder.test_pred, len(test_frame))
+        if oof is None:
             log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)
             oof, test = predict_from_weights(
                 recipe, weights, train_frame, train_rows, [train_frame.iloc[valid_rows], test_frame]
             )
-            save_array(directory / "oof.npy", oof)
-            save_array(directory / "test_pred.npy", test)
-        else:
-            oof, test = loaded
+            save_array(folder.oof, oof)
+            save_array(folder.test_pred, test)
+        elif test is None:
+            (test,) = predict_from_weights(recipe, weights, train_frame, train_rows, [test_frame])
+            save_array(folder.test_pred, test)
+            log.warning(
+                "Fold %d: %s: its test predictions were recomputed from %s (no retraining).",
+                k,
+                "the test file changed since this fold was trained"
+                if stale_test
+                else "its stored test predictions were unusable",
+                weights,
+            )
+        if test_key is not None and state.get("test_key") != test_key:
+            state = {**state, "test_key": test_key}
+            write_json(folder.state, state)
         log.info(
             "Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"]
         )
         return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
-    return train_fold(k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory)
+    return train_fold(
+        k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory, test_key
+    )
 
 
 def train_fold(
@@ -210,15 +239,17 @@ def train_fold(
     test_frame: pd.DataFrame,
     rows: tuple[np.ndarray, np.ndarray],
     directory: Path,
+    test_key: str | None = None,
 ) -> FoldResult:
     train_rows, valid_rows = rows
+    folder = FoldDir(directory)
     started = time.perf_counter()
     directory.mkdir(parents=True, exist_ok=True)
     keras.backend.clear_session()
     keras.utils.set_random_seed(recipe.settings.seed + k)
 
     preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
-    write_json(directory / "preprocessing.json", preprocessor.state())
+    write_json(folder.preprocessing, preprocessor.state())
     x_all = preprocessor.transform(train_frame)
     x_test = preprocessor.transform(test_frame)
     x_train, x_valid = take_rows(x_all, train_rows), take_rows(x_all, valid_rows)
@@ -233,7 +264,7 @@ def train_fold(
     initial_epoch = 0
     backup = None
     if recipe.settings.backup:
-        backup = FoldBackup(directory / "backup", callbacks)
+        backup = FoldBackup(folder.backup, callbacks)
         initial_epoch = backup.restore(model)
         callbacks.append(backup)
     log.info(
@@ -251,9 +282,9 @@ def train_fold(
         callbacks=callbacks,
         initial_epoch=initial_epoch,
     )
-    plot_history(directory / "history.png", history.history, csv=directory / "history.csv")
+    plot_history(folder.history_plot, history.history, csv=folder.history)
 
-    weights = directory / WEIGHTS_FILE
+    weights = folder.weights
     best = checkpoint_path(callbacks)
     has_best = best is not None and best.exists()
     if guard.tripped is not None and (recipe.settings.on_nan == "error" or not has_best):
@@ -261,8 +292,7 @@ def train_fold(
     if best is not None and has_best:
         model.load_weights(str(best))
     else:
-        with atomic_path(weights) as tmp:
-            model.save_weights(str(tmp))
+        save_weights(model, weights)
 
     batch = recipe.settings.predict_batch_size
     oof = recipe.codec.to_predictions(predict(model, x_valid, batch))
@@ -272,8 +302,8 @@ def train_fold(
     truth = recipe.codec.encoded_truth(y[valid_rows])
     score = recipe.metric(truth, oof, recipe.codec.task, recipe.codec.threshold)
 
-    save_array(directory / "oof.npy", oof)
-    save_array(directory / "test_pred.npy", test)
+    save_array(folder.oof, oof)
+    save_array(folder.test_pred, test)
     state = {
         "status": "complete",
         "fold": k,
@@ -287,7 +317,9 @@ def train_fold(
         "weights": str(best if best is not None and has_best else weights),
         "seconds": round(time.perf_counter() - started, 3),
     }
-    write_json(directory / "state.json", state)
+    if test_key is not None:
+        state["test_key"] = test_key
+    write_json(folder.state, state)
     if backup is not None:
         backup.discard()
     log.info(
@@ -308,8 +340,12 @@ def cross_validate(
     test_frame: pd.DataFrame,
     folds: np.ndarray,
     run_dir: Path,
+    *,
+    test_key: str | None = None,
 ) -> CVResult:
-    """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test predictions."""
+    """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test predictions.
+
+    ``test_key`` identifies the test file (see :func:`run_fold`)."""
     selected = (
         list(recipe.settings.folds)
         if recipe.settings.folds is not None
@@ -322,7 +358,7 @@ def cross_validate(
         )
     results = []
     for k in selected:
-        result = run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir)
+        result = run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir, test_key)
         results.append(result)
         if recipe.hooks is not None and recipe.hooks.on_fold_end is not None:
             recipe.hooks.on_fold_end(result)

@@ -33,7 +33,8 @@ import optuna
 from omegaconf import DictConfig
 from optuna.trial import FrozenTrial, TrialState
 
-from kagglekit.files import read_json, write_json
+from kagglekit.files import read_json
+from kagglekit.rundir import RunDir, check_free
 from kagglekit.tuning import dedupe
 from kagglekit.tuning.interrupt import Interrupt
 from kagglekit.tuning.pruning import Clock, PruningSettings, make_hooks
@@ -77,27 +78,26 @@ def trial_dir(sweep_dir: Path, number: int) -> Path:
 
 def mark_run(run_dir: Path, status: str, **info: Any) -> None:
     """Record how a trial's run ended in its ``run_state.json`` (never 'complete' here)."""
-    state_file = run_dir / "run_state.json"
-    if not run_dir.exists():
+    rundir = RunDir(run_dir)
+    if not rundir.path.exists() or rundir.read_state().get("status") == "complete":
         return
-    state = read_json(state_file) if state_file.exists() else {}
-    if state.get("status") == "complete":
-        return
-    write_json(state_file, {**state, "status": status, **info})
+    rundir.mark(status, **info)
 
 
 def reuse_finished_folds(source: Path, target: Path) -> list[str]:
-    """Copy the finished folds (and ``folds.csv``) of a failed trial into its retry's run dir."""
-    if not source.is_dir() or target.exists():
+    """Copy the finished folds (with ``folds.csv`` and ``fingerprint.json``, which the retry
+    checks them against) of a failed trial into its retry's run dir."""
+    origin, retry = RunDir(source), RunDir(target)
+    if not origin.path.is_dir() or retry.path.exists():
         return []
     copied = []
-    for fold in sorted(source.glob("fold_*")):
-        state = fold / "state.json"
-        if state.exists() and read_json(state).get("status") == "complete":
-            shutil.copytree(fold, target / fold.name)
-            copied.append(fold.name)
-    if copied and (source / "folds.csv").exists():
-        shutil.copy2(source / "folds.csv", target / "folds.csv")
+    for fold in origin.fold_dirs():
+        if fold.state.exists() and read_json(fold.state).get("status") == "complete":
+            shutil.copytree(fold.path, retry.path / fold.path.name)
+            copied.append(fold.path.name)
+    for name in (origin.folds, origin.fingerprint):
+        if copied and name.exists():
+            shutil.copy2(name, retry.path / name.name)
     return copied
 
 
@@ -198,6 +198,7 @@ class Objective:
         frozen = _frozen(trial)
         origin = retried_trial(frozen) if frozen is not None else None
         if run_dir.exists():
+            check_free(run_dir)  # another worker's live trial: RunDirBusyError, not a move
             _set_aside(run_dir)
         if origin is not None:
             reused = reuse_finished_folds(trial_dir(self.sweep_dir, origin), run_dir)

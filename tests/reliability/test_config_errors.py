@@ -24,7 +24,14 @@ from tests.conftest import CONF_DIR
 from tests.reliability.helpers import ROOT, env
 
 # Hydra's own files: written before the task function runs, so they may exist after a refusal
-HYDRA_OWN = {".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml", "train.log"}
+# Hydra's own files, and the run's lock (taken before anything else is written)
+HYDRA_OWN = {
+    ".hydra/config.yaml",
+    ".hydra/hydra.yaml",
+    ".hydra/overrides.yaml",
+    "train.log",
+    "run.lock",
+}
 
 
 def entry_point(*overrides: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -53,7 +53,9 @@ def test_nan_loss_stops_the_run_with_a_clear_error(data_dir: Path, tmp_path: Pat
     assert latest["epoch"] == 2
     assert not (run_dir / "fold_0" / "state.json").exists()
     assert not (run_dir / "submission.csv").exists()
-    assert json.loads((run_dir / "run_state.json").read_text())["status"] == "running"
+    state = json.loads((run_dir / "run_state.json").read_text())
+    assert state["status"] == "failed"
+    assert state["reason"].startswith("Fold 0: the loss became nan at epoch 3")
 
 
 def test_on_nan_stop_keeps_the_last_good_checkpoint(data_dir: Path, tmp_path: Path) -> None:
