@@ -37,10 +37,14 @@ def test_titanic_runs_on_jax_where_tensorflow_is_absent(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env.update(KERAS_HOME=str(keras_home), TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     data_dir, run_dir = tmp_path / "titanic", tmp_path / "run"
+    overrides = [
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.verbose=0",
+    ]
+    hidden = ["-m", "tests.hide_packages", "tensorflow,torch"]
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.hide_packages", "tensorflow,torch"]
-        + ["scripts/train.py", "competition=titanic", f"competition.data_dir={data_dir}"]
-        + [f"hydra.run.dir={run_dir}", "trainer.verbose=0"],
+        [sys.executable, *hidden, "scripts/train.py", "competition=titanic", *overrides],
         cwd=ROOT,
         env=env,
         capture_output=True,
