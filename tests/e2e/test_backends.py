@@ -68,13 +68,13 @@ def test_digits_trains_on_torch(tmp_path: Path) -> None:
         "competition=digits",
         f"competition.data_dir={data_dir}",
         f"hydra.run.dir={run_dir}",
-        "cv.n_splits=3",
-        "trainer.epochs=8",
+        "cv.n_splits=2",
+        "trainer.epochs=4",
         "trainer.verbose=0",
         env={"KERAS_BACKEND": "torch"},
     )
     assert "Keras backend: torch (KERAS_BACKEND)" in proc.stdout + proc.stderr
-    check_run_directory(run_dir, data_dir, n_folds=3, id_column="ImageId")
-    assert scores(run_dir)["cv"] >= 0.95
+    check_run_directory(run_dir, data_dir, n_folds=2, id_column="ImageId")
+    assert scores(run_dir)["cv"] >= 0.8  # learnt (chance: 0.1) in 4 short epochs
     submission = pd.read_csv(run_dir / "submission.csv")
     assert submission["Label"].between(0, 9).all()
