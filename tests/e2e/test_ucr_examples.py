@@ -128,6 +128,9 @@ def test_quick_run_writes_a_valid_submission(name: str, tmp_path: Path) -> None:
         n_folds=2,
         id_column="series_id",
         series_column="series_id" if example.long else None,
+        # Graphviz 2.43 aborts ("Trapezoid-table overflow") on the masked FCN's graph; the run
+        # must go on without model.png
+        graph=name != "pickup_gesture",
     )
     submitted = set(pd.read_csv(run_dir / "submission.csv")["label"].astype(str))
     assert submitted <= set(prepare_module(name).solution()["label"].astype(str))
