@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PATTERN = r"^(?:(?P<channel>.+)_)?t(?P<step>\d+)$"
 
 Scaling = Literal["standard", "minmax", "none"]
+Normalize = Literal["series", "none"]
 Side = Literal["pre", "post"]
 
 
@@ -54,6 +56,10 @@ class NumericSequences:
         channels: channels to use, in this order; ``None`` = every channel found.
         pattern: regular expression matching a sequence column, with a named group ``step``
             (the position) and optionally ``channel``. The default reads ``t3`` and ``x_t3``.
+        normalize: ``series`` z-normalises each series on its own, per channel (mean 0, std
+            1 over its observed steps; a constant channel becomes 0), as the UCR/UEA archive
+            results are compared; it learns nothing from other rows, so it is fold-safe.
+            ``none`` keeps the values. Applied before ``scaling``.
         scaling: ``standard`` (mean 0, std 1 per channel), ``minmax`` (0..1 per channel) or
             ``none``; statistics come from the training fold's observed values only.
         max_length: steps given to the model; ``None`` = the number of step columns.
@@ -71,6 +77,7 @@ class NumericSequences:
         channels: Sequence[str] | None = None,
         pattern: str = DEFAULT_PATTERN,
         scaling: Scaling = "standard",
+        normalize: Normalize = "none",
         max_length: int | None = None,
         padding: Side = "post",
         truncating: Side = "post",
@@ -80,6 +87,11 @@ class NumericSequences:
     ) -> None:
         if scaling not in ("standard", "minmax", "none"):
             raise ValueError(f"scaling must be 'standard', 'minmax' or 'none', but got {scaling=}.")
+        if normalize not in ("series", "none"):
+            raise ValueError(
+                f"normalize must be 'series' or 'none', but got {normalize=} (per-channel "
+                "standardisation over the training rows is `scaling: standard`)."
+            )
         for name, side in (("padding", padding), ("truncating", truncating)):
             if side not in ("pre", "post"):
                 raise ValueError(f"{name} must be 'pre' or 'post', but got {side!r}.")
@@ -90,6 +102,7 @@ class NumericSequences:
             raise ValueError(f"pattern {pattern!r} has no named group `step`, e.g. (?P<step>\\d+).")
         self.channels = list(channels) if channels is not None else None
         self.scaling = scaling
+        self.normalize = normalize
         self.max_length = max_length
         self.padding = padding
         self.truncating = truncating
@@ -127,7 +140,7 @@ class NumericSequences:
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame) -> Self:
         layout = self.find_columns(frame)
-        values = layout.values(frame)
+        values = self._normalized(layout.values(frame))
         lengths = _lengths(values)
         _check_not_empty(lengths)
         flat = values.reshape(-1, values.shape[2])
@@ -147,6 +160,7 @@ class NumericSequences:
             "n_steps": layout.n_steps,
             "max_length": length,
             "scaling": self.scaling,
+            "normalize": self.normalize,
             "mean": mean.tolist(),
             "std": std.tolist(),
             "shift": shift.tolist(),
@@ -171,7 +185,7 @@ class NumericSequences:
             raise KeyError(
                 f"The frame has channel(s) {layout.channels}, the training fold had {s['channels']}."
             )
-        values = layout.values(frame)
+        values = self._normalized(layout.values(frame))
         lengths = _lengths(values)
         _check_not_empty(lengths)
         shift, divisor = np.asarray(s["shift"]), np.asarray(s["divisor"])
@@ -195,6 +209,9 @@ class NumericSequences:
             )
         return {self.input_name: out.astype("float32")}
 
+    def _normalized(self, values: np.ndarray) -> np.ndarray:
+        return _z_normalize(values) if self.normalize == "series" else values
+
     def input_specs(self) -> ModelInputs:
         s = self._state()
         mask_value = s["pad_value"] if s["mask"] else None
@@ -203,6 +220,18 @@ class NumericSequences:
 
     def state(self) -> dict[str, Any]:
         return dict(self._state())
+
+
+def _z_normalize(values: np.ndarray) -> np.ndarray:
+    """Each series and channel of ``(n, steps, channels)`` to mean 0, std 1 over its observed
+    steps (NaN stays NaN; a constant or empty channel becomes 0)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN channel: "mean of empty"
+        mean = np.nanmean(values, axis=1, keepdims=True)
+        std = np.nanstd(values, axis=1, keepdims=True)
+    mean = np.nan_to_num(mean)
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    return (values - mean) / std
 
 
 def _lengths(values: np.ndarray) -> np.ndarray:

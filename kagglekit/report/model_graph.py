@@ -57,6 +57,10 @@ def write_model_graph(model: keras.Model, path: Path) -> Path | None:
     except (ImportError, OSError) as exc:
         log.warning("Could not draw %s (%s); %s.", path, exc, INSTALL_HINT)
         return None
+    except AssertionError as exc:  # pydot: `dot` itself failed (e.g. Graphviz 2.43's
+        # "Trapezoid-table overflow" on some graphs); the run goes on without the picture
+        log.warning("Graphviz could not draw %s: %s", path, str(exc).splitlines()[0])
+        return None
     return path
 
 

@@ -156,3 +156,24 @@ def test_a_custom_pattern_reads_other_column_names():
     frame.columns = ["att0", "att1", "att2"]
     out = preprocessor.fit(frame).transform(frame)["sequence"]
     np.testing.assert_array_equal(out[1, :, 0], [2, 4, 6])
+
+
+def test_per_series_normalisation_uses_each_series_alone():
+    values = np.array([[1.0, 2.0, 3.0, np.nan], [10.0, 30.0, np.nan, np.nan], [5.0, 5.0, 5.0, 5.0]])
+    frame = wide(values[:, :, None])
+    preprocessor = NumericSequences(normalize="series", scaling="none", pad_value=-9).fit(
+        frame.iloc[:1]
+    )
+    out = preprocessor.transform(frame)["sequence"][:, :, 0]
+    z = np.array([-1.0, 0.0, 1.0]) / np.std([-1.0, 0.0, 1.0])
+    np.testing.assert_allclose(out[0], [*z, -9], rtol=1e-6)  # padding stays padding
+    np.testing.assert_allclose(out[1], [-1, 1, -9, -9])  # its own mean/std, not series 0's
+    np.testing.assert_array_equal(out[2], [0, 0, 0, 0])  # constant: 0, not NaN
+    assert preprocessor.state()["normalize"] == "series"
+    # a shifted and stretched copy of a series gives the same model input
+    scaled = NumericSequences(normalize="series").fit(frame)
+    copies = wide(np.stack([values[0], values[0] * 7 + 100])[:, :, None])
+    pair = scaled.transform(copies)["sequence"]
+    np.testing.assert_allclose(pair[0], pair[1], atol=1e-5)
+    with pytest.raises(ValueError, match="normalize must be 'series' or 'none'"):
+        NumericSequences(normalize="global")

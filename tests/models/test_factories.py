@@ -18,6 +18,11 @@ EXAMPLE_INPUTS = {
     # variable-length series: padded steps hold mask_value
     "kagglekit.models.rnn.build_rnn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
     "kagglekit.models.conv1d.build_conv1d": {"sequence": InputSpec((12, 2))},
+    "kagglekit.models.fcn.build_fcn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
+    "kagglekit.models.fcn.build_resnet1d": {"sequence": InputSpec((12, 2), mask_value=0.0)},
+    "kagglekit.models.inception_time.build_inception_time": {
+        "sequence": InputSpec((12, 2), mask_value=0.0)
+    },
     "kagglekit.models.text.build_text_rnn": {
         "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
     },

@@ -1,0 +1,1 @@
+"""UCR ACSF1 example (aeon's bundled copy of the UCR/UEA archive, official split)."""

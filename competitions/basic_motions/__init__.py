@@ -1,0 +1,1 @@
+"""UEA BasicMotions example (aeon's bundled copy of the UCR/UEA archive, official split)."""

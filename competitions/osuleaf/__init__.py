@@ -1,0 +1,1 @@
+"""UCR OSULeaf example (aeon's bundled copy of the UCR/UEA archive, official split)."""
