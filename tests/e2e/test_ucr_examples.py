@@ -137,8 +137,14 @@ def test_quick_run_writes_a_valid_submission(name: str, tmp_path: Path) -> None:
     assert submitted <= set(prepare_module(name).solution()["label"].astype(str))
 
 
+# Only basic_motions' full default run fits CI's time on 2 cores: a 5-fold FCN run takes
+# ~12 min on pickup_gesture and over an hour on osuleaf/acsf1 there; those figures are
+# measured by hand (README, series table), not in CI.
+CI_BARS = ["basic_motions"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("name", CI_BARS)
 def test_default_run_meets_the_bar(name: str, tmp_path: Path) -> None:
     example = EXAMPLES[name]
     data_dir = tmp_path / name
