@@ -25,10 +25,13 @@ log = logging.getLogger("kagglekit")
 
 
 def fail(exc: BaseException) -> NoReturn:
-    """One clear message for an error the user can fix (also in the run's log), then exit 1."""
+    """One clear message for an error the user can fix (also in the run's log), then exit:
+    2 for a usage/config error (:class:`~kagglekit.errors.ConfigError`), 1 for a data error."""
+    from kagglekit.errors import ConfigError
+
     log.error("%s", exc)
     print(f"Error: {exc}", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 def _train(cfg: DictConfig) -> float:
@@ -136,14 +139,18 @@ def predict_main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
     )
+    from kagglekit.errors import KagglekitError
     from kagglekit.pipeline import predict
 
-    path = predict(
-        args.run_dir,
-        test_file=args.test,
-        sample_submission=args.sample_submission,
-        output=args.output,
-    )
+    try:
+        path = predict(
+            args.run_dir,
+            test_file=args.test,
+            sample_submission=args.sample_submission,
+            output=args.output,
+        )
+    except KagglekitError as exc:
+        fail(exc)
     print(path)
 
 
