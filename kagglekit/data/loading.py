@@ -76,6 +76,8 @@ def read_table(
     if path.stat().st_size == 0:
         raise DataError(f"File {path} is empty.")
     suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".pq"):
+        check_header(path, options.sep)
     try:
         if suffix in (".parquet", ".pq"):
             frame = pd.read_parquet(path)
@@ -84,7 +86,6 @@ def read_table(
                     values = frame[column]
                     frame[column] = values.astype(str).where(values.notna(), np.nan)
         else:
-            check_header(path, options.sep)
             frame = pd.read_csv(
                 path,
                 low_memory=False,
@@ -101,6 +102,8 @@ def read_table(
         raise DataError(f"File {path} has no rows (columns: {list(frame.columns)}).")
     if frame.shape[1] == 1 and suffix not in (".parquet", ".pq"):
         check_separator(path, str(frame.columns[0]), options.sep)
+    if options.decimal != ".":
+        _numbers_with_a_point(frame, text_columns)
     stray = [c for c in frame.columns if str(c).startswith("Unnamed: ")]
     if stray:
         log.warning(
@@ -108,6 +111,18 @@ def read_table(
         )
         frame = frame.drop(columns=stray)
     return frame
+
+
+def _numbers_with_a_point(frame: pd.DataFrame, text_columns: Sequence[str]) -> None:
+    """With ``decimal=','`` pandas leaves ``29.5`` as text: a text column of numbers only is a
+    numeric column written with a point (a file saved with another decimal mark)."""
+    for column in frame.columns:
+        series = frame[column]
+        if column in text_columns or pd.api.types.is_numeric_dtype(series):
+            continue
+        numbers = pd.to_numeric(series, errors="coerce")
+        if series.notna().any() and int(numbers.notna().sum()) == int(series.notna().sum()):
+            frame[column] = numbers
 
 
 def check_separator(path: Path, header: str, sep: str) -> None:
@@ -375,7 +390,9 @@ def load_competition(spec: CompetitionSpec) -> CompetitionData:
     sample = read_table(spec.sample_submission_path, options, sample_ids)
     check_values(spec, train, test)
     # long layout / separate targets file -> one row per id (kagglekit/data/layout.py)
-    targets_table = None if spec.targets_path is None else read_table(spec.targets_path, options, ids)
+    targets_table = (
+        None if spec.targets_path is None else read_table(spec.targets_path, options, ids)
+    )
     train, test = arrange_rows(spec, train, test, targets_table)
 
     targets = list(spec.target)
