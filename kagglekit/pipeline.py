@@ -72,9 +72,22 @@ class RunResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
+def _build(node: Any, key: str) -> Any:
+    """``instantiate(node)``; a value the object refuses (its ``ValueError``) is a config error
+    naming the key, not a Hydra traceback."""
+    from hydra.errors import InstantiationException
+
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as exc:
+        if isinstance(exc.__cause__, ValueError):
+            raise ConfigError(f"{key}: {exc.__cause__}") from exc
+        raise
+
+
 def build_parts(cfg: DictConfig) -> RunParts:
-    spec = instantiate(cfg.competition, _convert_="all")
-    settings = instantiate(cfg.trainer, _convert_="all")
+    spec = _build(cfg.competition, "competition")
+    settings = _build(cfg.trainer, "trainer")
     callbacks = []
     for name, node in cfg.callbacks.items():
         if node is None:

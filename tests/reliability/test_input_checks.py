@@ -259,6 +259,10 @@ CONFIG_ERRORS: dict[str, tuple[list[str], list[str]]] = {
         ["competition.task=regression", "competition.metric=accuracy"],
         ["competition.metric='accuracy' does not fit a regression task", "'rmse'"],
     ),
+    "refused_spec_value": (
+        ["competition.decimal=',,'"],
+        ["competition: Competition 'titanic'", "decimal=',,'", "one character"],
+    ),
     "no_fold": (["trainer.folds=[]"], ["trainer.folds=[] selects no fold", "[0, 1]"]),
     "fold_5": (["trainer.folds=[5]"], ["names fold(s) [5] that do not exist", "[0, 1]"]),
     "fold_minus_1": (["trainer.folds=[-1]"], ["names fold(s) [-1]", "[0, 1]"]),
