@@ -28,10 +28,13 @@ log = logging.getLogger("kagglekit")
 
 
 def fail(exc: BaseException) -> NoReturn:
-    """One clear message for an error the user can fix (also in the run's log), then exit 1."""
+    """One clear message for an error the user can fix (also in the run's log), then exit:
+    2 for a usage/config error (:class:`~kagglekit.errors.ConfigError`), 1 for a data error."""
+    from kagglekit.errors import ConfigError
+
     log.error("%s", exc)
     print(f"Error: {exc}", file=sys.stderr)
-    sys.exit(1)
+    sys.exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 # errors of the filesystem the user can fix: a read-only mount, a full disk or quota, rights

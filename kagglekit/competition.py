@@ -63,6 +63,10 @@ class CompetitionSpec:
             each with its own loss and loss weight; for multi-output models).
         id_is_feature: keep the id column among the features, for preprocessors that need it
             (image files named by id).
+        sep: the field separator of the CSV files (``;`` or ``\t`` for files saved so).
+        decimal: the decimal mark of numbers in the CSV files (``,`` for ``29,5``).
+        na_values: cell texts read as missing values besides pandas' defaults (``""``,
+            ``NA``, ``NaN``...), e.g. ``[unknown, "?"]``.
     """
 
     name: str
@@ -90,6 +94,9 @@ class CompetitionSpec:
     extra: dict[str, Any] = field(default_factory=dict)
     step_column: str | None = None
     targets_file: str | None = None
+    sep: str = ","
+    decimal: str = "."
+    na_values: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -100,6 +107,13 @@ class CompetitionSpec:
             raise ValueError(f"Competition {self.name!r}: `target` names no column.")
         set_(self, "data_dir", Path(self.data_dir))
         set_(self, "drop_columns", tuple(self.drop_columns))
+        na_values: str | Sequence[str] = self.na_values
+        set_(self, "na_values", (na_values,) if isinstance(na_values, str) else tuple(na_values))
+        if not self.sep or len(self.decimal) != 1:
+            raise ValueError(
+                f"Competition {self.name!r}: sep={self.sep!r}, decimal={self.decimal!r}; the "
+                "separator must be non-empty and the decimal mark one character."
+            )
         if self.submission not in ("label", "probability", "value"):
             raise ValueError(
                 f"Competition {self.name!r}: submission={self.submission!r}; "

@@ -18,11 +18,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from kagglekit.errors import KagglekitError
+from kagglekit.errors import ConfigError
 
-
-class ConfigError(KagglekitError, ValueError):
-    """A config problem the user can fix; the message names the key."""
+__all__ = ["ConfigError", "check_complete", "check_overrides", "missing_keys"]
 
 
 def missing_keys(cfg: DictConfig) -> list[str]:

@@ -14,15 +14,19 @@ import numpy as np
 from sklearn import metrics as skm
 
 from kagglekit.competition import Task
+from kagglekit.errors import ConfigError
 
 ScoreFn = Callable[[np.ndarray, np.ndarray, Task, float], float]
 
 
 @dataclass(frozen=True)
 class Metric:
+    """A named score; ``tasks`` are the task types it can score (``None``: any)."""
+
     name: str
     fn: ScoreFn
     greater_is_better: bool
+    tasks: frozenset[Task] | None = None
 
     @property
     def direction(self) -> str:
@@ -104,23 +108,30 @@ def _value_metric(fn: Callable[..., float]) -> ScoreFn:
     return score
 
 
+_B, _MC, _ML, _R = Task.BINARY, Task.MULTICLASS, Task.MULTILABEL, Task.REGRESSION
+LABELS = frozenset({_B, _MC, _ML})
+SINGLE_LABEL = frozenset({_B, _MC})
+VALUES = frozenset({_R})
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("accuracy", _label_metric(skm.accuracy_score), True),
-        Metric("balanced_accuracy", _label_metric(skm.balanced_accuracy_score), True),
-        Metric("f1", _label_metric(skm.f1_score), True),
-        Metric("f1_macro", _label_metric(skm.f1_score, average="macro"), True),
-        Metric("f1_micro", _label_metric(skm.f1_score, average="micro"), True),
-        Metric("mcc", _label_metric(skm.matthews_corrcoef), True),
-        Metric("qwk", _label_metric(skm.cohen_kappa_score, weights="quadratic"), True),
-        Metric("log_loss", _log_loss, False),
-        Metric("roc_auc", _roc_auc, True),
-        Metric("rmse", _rmse, False),
-        Metric("rmsle", _rmsle, False),
-        Metric("mse", _value_metric(skm.mean_squared_error), False),
-        Metric("mae", _value_metric(skm.mean_absolute_error), False),
-        Metric("r2", _value_metric(skm.r2_score), True),
+        Metric("accuracy", _label_metric(skm.accuracy_score), True, LABELS),
+        Metric("balanced_accuracy", _label_metric(skm.balanced_accuracy_score), True, SINGLE_LABEL),
+        Metric("f1", _label_metric(skm.f1_score), True, frozenset({_B})),
+        Metric("f1_macro", _label_metric(skm.f1_score, average="macro"), True, LABELS),
+        Metric("f1_micro", _label_metric(skm.f1_score, average="micro"), True, LABELS),
+        Metric("mcc", _label_metric(skm.matthews_corrcoef), True, SINGLE_LABEL),
+        Metric(
+            "qwk", _label_metric(skm.cohen_kappa_score, weights="quadratic"), True, SINGLE_LABEL
+        ),
+        Metric("log_loss", _log_loss, False, LABELS),
+        Metric("roc_auc", _roc_auc, True, LABELS),
+        Metric("rmse", _rmse, False, VALUES),
+        Metric("rmsle", _rmsle, False, VALUES),
+        Metric("mse", _value_metric(skm.mean_squared_error), False, VALUES),
+        Metric("mae", _value_metric(skm.mean_absolute_error), False, VALUES),
+        Metric("r2", _value_metric(skm.r2_score), True, VALUES),
     ]
 }
 
@@ -132,9 +143,13 @@ def get_metric(name: str | Metric) -> Metric:
     try:
         return METRICS[name]
     except KeyError:
+        valid = sorted(
+            METRICS,
+            key=lambda m: (-difflib.SequenceMatcher(None, str(name).lower(), m).ratio(), m),
+        )
         close = difflib.get_close_matches(str(name), list(METRICS), n=3)
         hint = f" Did you mean {close}?" if close else ""
-        raise ValueError(
-            f"Unknown metric {name!r}.{hint} Known metrics: {sorted(METRICS)}. "
-            "A custom metric is a `kagglekit.metrics.Metric` built with `_target_`."
+        raise ConfigError(
+            f"Unknown metric {name!r} (competition.metric).{hint} Known metrics: {valid} "
+            "(closest first). A custom metric is a `kagglekit.metrics.Metric` built with `_target_`."
         ) from None

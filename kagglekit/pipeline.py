@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from kagglekit import cv as cvlib
 from kagglekit.backend import enable_op_determinism
+from kagglekit.checks import check_fold_selection, check_run
 from kagglekit.competition import CompetitionSpec, Task
 from kagglekit.config_check import ConfigError, check_complete
 from kagglekit.data.loading import (
@@ -83,9 +84,22 @@ class RunResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
 
+def _build(node: Any, key: str) -> Any:
+    """``instantiate(node)``; a value the object refuses (its ``ValueError``) is a config error
+    naming the key, not a Hydra traceback."""
+    from hydra.errors import InstantiationException
+
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as exc:
+        if isinstance(exc.__cause__, ValueError):
+            raise ConfigError(f"{key}: {exc.__cause__}") from exc
+        raise
+
+
 def build_parts(cfg: DictConfig) -> RunParts:
-    spec = instantiate(cfg.competition, _convert_="all")
-    settings = instantiate(cfg.trainer, _convert_="all")
+    spec = _build(cfg.competition, "competition")
+    settings = _build(cfg.trainer, "trainer")
     callbacks = []
     for name, node in cfg.callbacks.items():
         if node is None:
@@ -301,8 +315,11 @@ def run(
     data = load_competition(spec)
     check_features(spec, data)
     codec = make_codec(spec, data)
+    check_run(spec, codec, parts.metric, parts.settings.loss, data.sample_submission, data.train)
+    submission_frame(spec, codec, data, dummy_predictions(codec, len(data.test)))  # a dry run
     y = codec.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir, fingerprint)
+    check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
     result = cross_validate(
         recipe_for(parts, codec, hooks),
         data.train,
@@ -384,6 +401,18 @@ def score_oof(
     }
 
 
+def dummy_predictions(codec: TargetCodec, n_rows: int) -> np.ndarray:
+    """Predictions of the right shape (uniform probabilities, zero values), to build the
+    submission once before training: a submission that cannot be built stops the run then."""
+    if codec.task is Task.BINARY:
+        return np.full(n_rows, 0.5)
+    if codec.task is Task.MULTICLASS:
+        return np.full((n_rows, len(codec.classes)), 1.0 / len(codec.classes))
+    if codec.task is Task.MULTILABEL:
+        return np.full((n_rows, len(codec.columns)), 0.5)
+    return np.zeros((n_rows, len(codec.columns)))
+
+
 def make_submission(
     spec: CompetitionSpec,
     codec: TargetCodec,
@@ -391,6 +420,13 @@ def make_submission(
     test_pred: np.ndarray,
     path: Path,
 ) -> Path:
+    return write_submission(path, submission_frame(spec, codec, data, test_pred))
+
+
+def submission_frame(
+    spec: CompetitionSpec, codec: TargetCodec, data: CompetitionData, test_pred: np.ndarray
+) -> pd.DataFrame:
+    """The checked submission (the sample's ids, columns and value types) of ``test_pred``."""
     sample = data.sample_submission
     id_column = spec.submission_id_column or str(sample.columns[0])
     value_columns = [c for c in sample.columns if c != id_column]
@@ -402,7 +438,7 @@ def make_submission(
     )
     if codec.task is Task.MULTILABEL and spec.submission == "label":
         labels = (0, 1)
-    submission = build_submission(
+    return build_submission(
         sample,
         values,
         kind=spec.submission,
@@ -410,7 +446,6 @@ def make_submission(
         id_column=id_column,
         labels=labels,
     )
-    return write_submission(path, submission)
 
 
 class RunDirError(KagglekitError, FileNotFoundError):

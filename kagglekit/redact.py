@@ -1,5 +1,10 @@
 """Mask credentials in URLs (``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``)
-in every saved config and log line."""
+in every saved config and log line.
+
+:func:`mask_url` is the one masker of the project (the tuner's storage uses it too): a URL is
+parsed by SQLAlchemy's ``make_url`` and rendered with ``hide_password=True``, so a password
+holding ``/`` or ``:`` is masked whole.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,36 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+# a URL inside any text: scheme://... up to a blank or a quote
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"]+")
+# fallback when SQLAlchemy cannot parse it: user:password@ (the password may hold "/")
 _URL_PASSWORD = re.compile(
-    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@/\s'\"]+)@"
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s'\"]*):(?P<password>[^@\s'\"]+)@"
 )
 
 
+def mask_url(url: str) -> str:
+    """``postgresql://user:s3cr/et@host/db`` -> ``postgresql://user:***@host/db``; a URL
+    without a password is returned unchanged."""
+    if "@" not in url:
+        return url
+    from sqlalchemy.engine import make_url  # lazy: the entry point's start stays light
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
+    if parsed.password is None:
+        return url
+    return parsed.render_as_string(hide_password=True)
+
+
 def mask_credentials(text: str) -> str:
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    """Mask the password of every URL in ``text``."""
+    if "://" not in text:
+        return text
+    return _URL.sub(lambda m: mask_url(m.group(0)), text)
 
 
 class CredentialFilter(logging.Filter):

@@ -9,6 +9,7 @@ it on the fold's training rows, then transforms the fold's validation rows and t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, Protocol, Self
 
@@ -17,6 +18,8 @@ import pandas as pd
 
 from kagglekit.data.lazy import InputValue
 from kagglekit.models.specs import InputSpec, ModelInputs
+
+log = logging.getLogger(__name__)
 
 ModelData = dict[str, InputValue]
 
@@ -57,6 +60,9 @@ class TabularPreprocessor:
         skew_threshold: the skewness above which ``log1p: skewed`` transforms a column.
         clip: clip standardised values to [-clip, clip], so that extreme rows (a house ten
             times the usual size) do not push a network far outside what it was trained on.
+        drop_constant: leave out numeric columns that are all missing or hold one value in the
+            training rows: they carry nothing, and standardising them (mean 0 / std 1 from no
+            data) would feed raw test values to weights that never saw them.
     """
 
     def __init__(
@@ -72,6 +78,7 @@ class TabularPreprocessor:
         log1p: Sequence[str] | str | None = None,
         skew_threshold: float = 0.75,
         clip: float | None = None,
+        drop_constant: bool = True,
     ) -> None:
         if isinstance(log1p, str) and log1p != "skewed":
             raise ValueError(
@@ -82,6 +89,7 @@ class TabularPreprocessor:
         self.log1p = log1p if log1p is None or isinstance(log1p, str) else list(log1p)
         self.skew_threshold = skew_threshold
         self.clip = clip
+        self.drop_constant = drop_constant
         self.categorical = list(categorical) if categorical is not None else None
         self.numeric = list(numeric) if numeric is not None else None
         self.drop = list(drop)
@@ -100,17 +108,16 @@ class TabularPreprocessor:
             raise KeyError(
                 f"Preprocessing names column(s) {unknown} absent from the data: {list(frame.columns)}."
             )
-        categorical = self.categorical
-        if categorical is None:
-            categorical = [c for c in frame.columns if not _is_numeric(frame[c])]
-        numeric = self.numeric
-        if numeric is None:
-            numeric = [c for c in frame.columns if c not in categorical and _is_numeric(frame[c])]
+        categorical, numeric = self._columns(frame)
         bad = [c for c in numeric if not _is_numeric(frame[c])]
         if bad:
             raise TypeError(f"Column(s) {bad} are declared numeric but hold text values.")
+        dropped = self._constant(frame, numeric)
+        if dropped:
+            log.info("Column(s) %s are all missing or constant in these rows: left out.", dropped)
+        numeric = [c for c in numeric if c not in dropped]
         values = frame[numeric].astype("float64") if numeric else pd.DataFrame(index=frame.index)
-        log_columns = self._log_columns(values)
+        log_columns = self._log_columns(values, dropped)
         values[log_columns] = np.log1p(values[log_columns].clip(lower=0.0))
         medians = values.median().fillna(0.0)
         filled = values.fillna(medians)
@@ -133,10 +140,32 @@ class TabularPreprocessor:
             "n_rows": len(frame),
             "log1p": log_columns,
             "clip": self.clip,
+            "dropped": dropped,
         }
         return self
 
-    def _log_columns(self, values: pd.DataFrame) -> list[str]:
+    def _columns(self, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+        """The categorical and the numeric feature columns of ``frame``."""
+        categorical = self.categorical
+        if categorical is None:
+            categorical = [c for c in frame.columns if not _is_numeric(frame[c])]
+        numeric = self.numeric
+        if numeric is None:
+            numeric = [c for c in frame.columns if c not in categorical and _is_numeric(frame[c])]
+        return list(categorical), list(numeric)
+
+    def _constant(self, frame: pd.DataFrame, numeric: list[str]) -> list[str]:
+        if not self.drop_constant:
+            return []
+        return [c for c in numeric if frame[c].nunique(dropna=True) <= 1]
+
+    def constant_columns(self, frame: pd.DataFrame) -> list[str]:
+        """The numeric columns that ``fit`` on ``frame`` leaves out (all missing or constant)."""
+        frame = frame.drop(columns=[c for c in self.drop if c in frame.columns])
+        _, numeric = self._columns(frame)
+        return self._constant(frame, [c for c in numeric if c in frame.columns])
+
+    def _log_columns(self, values: pd.DataFrame, dropped: Sequence[str] = ()) -> list[str]:
         if self.log1p is None:
             return []
         if self.log1p == "skewed":
@@ -144,15 +173,16 @@ class TabularPreprocessor:
             return [
                 c for c in values.columns if values[c].min() >= 0 and skew[c] > self.skew_threshold
             ]
-        unknown = [c for c in self.log1p if c not in values.columns]
+        unknown = [c for c in self.log1p if c not in values.columns and c not in dropped]
         if unknown:
             raise KeyError(f"log1p names column(s) {unknown} that are not numeric features.")
-        negative = [c for c in self.log1p if values[c].min() < 0]
+        kept = [c for c in self.log1p if c in values.columns]
+        negative = [c for c in kept if values[c].min() < 0]
         if negative:
             raise ValueError(
                 f"log1p column(s) {negative} hold negative values; remove them from `log1p`."
             )
-        return list(self.log1p)
+        return kept
 
     def _state(self) -> dict[str, Any]:
         if self._fitted is None:

@@ -11,7 +11,6 @@ Passwords never reach a log line or a saved file: use :func:`mask_url` whenever 
 from __future__ import annotations
 
 import random
-import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -21,21 +20,16 @@ from typing import Any
 import optuna
 import sqlalchemy
 
+from kagglekit.redact import mask_credentials, mask_url
+
 DB_FILE = "study.db"
-
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<password>[^@\s]*)(?=@)")
-
-
-def mask_url(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
-    return _PASSWORD_IN_URL.sub(lambda m: f"{m['head']}***", url)
 
 
 def mask_in_text(text: str, url: str | None) -> str:
     """Replace a URL (and any password in URLs) inside ``text``."""
     if url:
         text = text.replace(url, mask_url(url))
-    return _PASSWORD_IN_URL.sub(lambda m: f"{m['head']}***", text)
+    return mask_credentials(text)
 
 
 def default_url(sweep_dir: Path) -> str:

@@ -106,9 +106,9 @@ def test_a_long_layout_competition_loads_one_row_per_series(tmp_path: Path):
         tmp_path / "sample_submission.csv", index=False
     )
     data = load_competition(make_spec(tmp_path))
-    assert data.n_train == 2 and data.train_ids.tolist() == [7, 3]
+    assert data.n_train == 2 and data.train_ids.tolist() == ["7", "3"]
     assert data.targets["label"].tolist() == ["x", "y"]
-    assert data.test_ids.tolist() == [20, 10]
+    assert data.test_ids.tolist() == ["20", "10"]
     assert list(data.train.columns) == list(data.test.columns)
     assert list(data.train.columns) == [f"{c}_t{i}" for c in "ab" for i in range(4)]
     assert data.train[["a_t3", "b_t3"]].isna().all().all()

@@ -62,8 +62,8 @@ def test_loads_features_targets_and_ids(tmp_path: Path):
     assert list(data.train.columns) == ["Pclass", "Sex"]
     assert list(data.test.columns) == ["Pclass", "Sex"]
     assert data.targets["Survived"].tolist() == [0, 1, 1, 0]
-    assert data.train_ids.tolist() == [1, 2, 3, 4]
-    assert data.test_ids.tolist() == [10, 11, 12]
+    assert data.train_ids.tolist() == ["1", "2", "3", "4"]  # ids are text, as written
+    assert data.test_ids.tolist() == ["10", "11", "12"]
     assert list(data.sample_submission.columns) == ["PassengerId", "Survived"]
     assert data.groups is None
     assert data.n_train == 4
@@ -185,7 +185,7 @@ def test_duplicate_ids_are_refused(tmp_path: Path, which: str):
     message = str(info.value)
     assert str(tmp_path / f"{which}.csv") in message
     assert "'PassengerId' has 1 duplicated id(s)" in message
-    assert ("[2]" if which == "train" else "[10]") in message
+    assert ("['2']" if which == "train" else "['10']") in message  # ids are text
 
 
 def test_test_file_missing_a_feature_column_is_refused(tmp_path: Path):
@@ -199,14 +199,18 @@ def test_test_file_missing_a_feature_column_is_refused(tmp_path: Path):
 
 
 def test_drop_columns_are_not_features(tmp_path: Path):
-    write_files(tmp_path, test=pd.DataFrame({"PassengerId": [10], "Pclass": [1]}))
+    write_files(
+        tmp_path,
+        test=pd.DataFrame({"PassengerId": [10], "Pclass": [1]}),
+        sample=pd.DataFrame({"PassengerId": [10], "Survived": [0]}),
+    )
     data = load_competition(make_spec(tmp_path, drop_columns=("Sex",)))
     assert list(data.train.columns) == ["Pclass"]
 
 
 def test_extra_test_columns_are_ignored_with_a_warning(tmp_path: Path, caplog):
     test = pd.DataFrame({"PassengerId": [10], "Pclass": [1], "Sex": ["m"], "Leak": [1]})
-    write_files(tmp_path, test=test)
+    write_files(tmp_path, test=test, sample=pd.DataFrame({"PassengerId": [10], "Survived": [0]}))
     with caplog.at_level(logging.WARNING, logger="kagglekit.data.loading"):
         data = load_competition(make_spec(tmp_path))
     assert list(data.test.columns) == ["Pclass", "Sex"]

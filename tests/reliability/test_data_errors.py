@@ -120,8 +120,8 @@ TITANIC_ERRORS: dict[str, tuple[Callable[[Frames], None], str, list[str]]] = {
     ),
     "target_with_nan": (_nan_targets, "train.csv", ["'Survived' has 3 missing", "[3, 7, 11]"]),
     "test_column_missing": (_drop("test", "Age"), "test.csv", ["['Age']", "missing"]),
-    "duplicate_train_ids": (_duplicate_train_id, "train.csv", ["1 duplicated id(s)", "[5]"]),
-    "duplicate_test_ids": (_duplicate_test_id, "test.csv", ["1 duplicated id(s)", "[42]"]),
+    "duplicate_train_ids": (_duplicate_train_id, "train.csv", ["1 duplicated id(s)", "['5']"]),
+    "duplicate_test_ids": (_duplicate_test_id, "test.csv", ["1 duplicated id(s)", "['42']"]),
 }
 
 

@@ -122,8 +122,9 @@ def _sample_changes() -> dict[str, tuple[Any, list[str]]]:
         return sample.assign(Extra=0)
 
     return {
-        "ids_missing": (missing_prediction, ["2 id(s) of the sample have no prediction", "99999"]),
-        "ids_extra": (extra_prediction, ["3 predicted id(s) are not in the sample"]),
+        # found when the files are loaded (issue 9), before any prediction is made
+        "ids_missing": (missing_prediction, ["2 sample id(s) missing from the test file", "99999"]),
+        "ids_extra": (extra_prediction, ["3 test id(s) not in the sample"]),
         "ids_duplicated": (duplicated, ["2 duplicated id(s)"]),
         "header_different": (header, ["2 prediction column(s) ['Survived', 'Extra']"]),
     }
