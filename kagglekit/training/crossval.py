@@ -26,7 +26,12 @@ from kagglekit.metrics import Metric
 from kagglekit.report import describe_model, plot_history
 from kagglekit.targets import TargetCodec
 from kagglekit.training.backup import FoldBackup
-from kagglekit.training.callbacks import CallbackFactory, checkpoint_path, for_fold
+from kagglekit.training.callbacks import (
+    AtomicModelCheckpoint,
+    CallbackFactory,
+    checkpoint_path,
+    for_fold,
+)
 from kagglekit.training.fit import (
     ModelFactory,
     OptimizerFactory,
@@ -202,6 +207,38 @@ def run_fold(
     return train_fold(k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory)
 
 
+def fold_callbacks(
+    factories: Sequence[CallbackFactory],
+    settings: TrainerSettings,
+    directory: Path,
+    extra: Sequence[keras.callbacks.Callback] = (),
+) -> tuple[list[keras.callbacks.Callback], NanGuard, FoldBackup | None]:
+    """A fold's callbacks: the configured ones for ``directory``, ``extra``, the NaN guard and
+    (``settings.backup``) the fold's backup, last. Returns (all of them, guard, backup).
+
+    Best-model checkpoints keep the best weights in memory during ``fit``; call
+    :func:`write_checkpoints` after it."""
+    callbacks = [for_fold(factory, directory) for factory in factories]
+    callbacks += list(extra)
+    for callback in callbacks:
+        if isinstance(callback, AtomicModelCheckpoint):
+            callback.write_at_train_end = False  # train_fold writes it right after fit
+    guard = NanGuard()
+    callbacks.append(guard)
+    backup = None
+    if settings.backup:
+        backup = FoldBackup(directory / "backup", callbacks, every_s=settings.backup_every_s)
+        callbacks.append(backup)
+    return callbacks, guard, backup
+
+
+def write_checkpoints(callbacks: Sequence[keras.callbacks.Callback]) -> None:
+    """Write the best weights the fold's checkpoints hold in memory (after ``fit``)."""
+    for callback in callbacks:
+        if isinstance(callback, AtomicModelCheckpoint):
+            callback.flush()
+
+
 def train_fold(
     k: int,
     recipe: FoldRecipe,
@@ -225,17 +262,13 @@ def train_fold(
 
     model = build_fold_model(recipe, preprocessor, y[train_rows])
     describe_model(model, directory.parent)  # model.png + model_summary.txt, once per run
-    callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
-    if recipe.hooks is not None and recipe.hooks.callbacks is not None:
-        callbacks += list(recipe.hooks.callbacks(k))
-    guard = NanGuard()
-    callbacks.append(guard)
-    initial_epoch = 0
-    backup = None
-    if recipe.settings.backup:
-        backup = FoldBackup(directory / "backup", callbacks)
-        initial_epoch = backup.restore(model)
-        callbacks.append(backup)
+    extra = (
+        list(recipe.hooks.callbacks(k))
+        if recipe.hooks is not None and recipe.hooks.callbacks is not None
+        else []
+    )
+    callbacks, guard, backup = fold_callbacks(recipe.callbacks, recipe.settings, directory, extra)
+    initial_epoch = backup.restore(model) if backup is not None else 0
     log.info(
         "Fold %d: %d training rows, %d validation rows%s.",
         k,
@@ -251,6 +284,7 @@ def train_fold(
         callbacks=callbacks,
         initial_epoch=initial_epoch,
     )
+    write_checkpoints(callbacks)
     plot_history(directory / "history.png", history.history, csv=directory / "history.csv")
 
     weights = directory / WEIGHTS_FILE
