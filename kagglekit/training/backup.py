@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 LATEST = "latest.json"
 WEIGHTS = "model.weights.h5"  # every model and optimizer variable (dropout seeds included)
-BEST_WEIGHTS = "best_weights.h5"  # early stopping's best weights
+BEST_WEIGHTS = "best_weights.npz"  # early stopping's best weights
 
 
 class BackupError(KagglekitError, RuntimeError):
@@ -288,7 +288,7 @@ class FoldBackup(keras.callbacks.Callback):
             _write_arrays(folder / BEST_WEIGHTS, snapshot.best_weights)
         checkpoints = {}
         for index, (filepath, weights) in snapshot.checkpoints.items():
-            file = f"checkpoint-{index}.h5"
+            file = f"checkpoint-{index}.npz"
             _write_arrays(folder / file, weights)
             checkpoints[index] = {"file": file, "filepath": filepath}
         write_json(
@@ -344,16 +344,24 @@ class _Snapshot:
 
 
 def _write_arrays(path: Path, arrays: list[np.ndarray]) -> None:
-    """Arrays by position in one HDF5 file (``v0``, ``v1``...), atomically."""
-    with atomic_path(path, durable=False) as tmp, h5py.File(tmp, "w") as f:
-        f.attrs["count"] = len(arrays)
-        for i, array in enumerate(arrays):
-            f.create_dataset(f"v{i}", data=array)
+    """Arrays by position (``v0``, ``v1``...), atomically: HDF5 for ``.h5``, else ``.npz``."""
+    with atomic_path(path, durable=False) as tmp:
+        if path.suffix == ".h5":
+            with h5py.File(tmp, "w") as f:
+                f.attrs["count"] = len(arrays)
+                for i, array in enumerate(arrays):
+                    f.create_dataset(f"v{i}", data=array)
+        else:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{f"v{i}": a for i, a in enumerate(arrays)})  # type: ignore[arg-type]
 
 
 def _read_arrays(path: Path) -> list[np.ndarray]:
-    with h5py.File(path, "r") as f:
-        return [np.asarray(f[f"v{i}"][()]) for i in range(int(f.attrs["count"]))]
+    if path.suffix == ".h5":
+        with h5py.File(path, "r") as f:
+            return [np.asarray(f[f"v{i}"][()]) for i in range(int(f.attrs["count"]))]
+    with np.load(path, allow_pickle=False) as arrays:
+        return [arrays[f"v{i}"] for i in range(len(arrays.files))]
 
 
 def _truncate_history(path: Path, epochs_done: int) -> None:

@@ -42,6 +42,12 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         # fit returns as soon as the last epoch is backed up
         self.write_at_train_end = True
 
+    @property
+    def async_safe(self) -> bool:
+        """Saving per epoch, it does nothing per batch: Keras need not wait for every step's
+        logs for it (JAX and torch dispatch batch callbacks to a worker thread then)."""
+        return self.save_freq == "epoch"
+
     def _defers(self) -> bool:
         return bool(self.save_best_only) and self.save_freq == "epoch"
 

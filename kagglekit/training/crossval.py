@@ -320,6 +320,8 @@ def train_fold(
         "stopped_on_nan": guard.tripped is not None,
         "weights": str(best if best is not None and has_best else weights),
         "seconds": round(time.perf_counter() - started, 3),
+        # time the training thread spent on backups (the files are written by a worker)
+        "backup_seconds": round(backup.seconds_saving, 3) if backup is not None else 0.0,
     }
     write_json(directory / "state.json", state)
     if backup is not None:
