@@ -14,9 +14,8 @@ callback stops training), and in between once at least ``every_s`` seconds of tr
 passed since the last backup, and at least 49 times the last backup's own duration (so that
 backups never take more than 2 % of the training time, whatever the model's size). A kill loses
 at most the epochs since the last backup: about ``every_s`` seconds of training plus one epoch.
-Before each backup the best-model checkpoints (:class:`AtomicModelCheckpoint`, which keep the
-best weights in memory) write their pending best weights, so the checkpoint on disk always
-matches the best score the backup records.
+A best-model checkpoint of the fold path (:class:`AtomicModelCheckpoint` with ``defer``) keeps
+its best weights in memory; each backup carries them, so a resumed fold writes the same file.
 
 Backups skip ``fsync`` (a killed process loses nothing that ``os.replace`` published; only a
 power cut could, and then the previous backup or the fold's checkpoint is still there).

@@ -21,26 +21,22 @@ CallbackFactory = Callable[..., keras.callbacks.Callback]
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """``keras.callbacks.ModelCheckpoint`` that never leaves a partial file at ``filepath``,
-    never takes a NaN/inf epoch as the best one, and (``save_best_only``) does not write on
-    every improvement.
+    """``keras.callbacks.ModelCheckpoint`` that never leaves a partial file at ``filepath``
+    and never takes a NaN/inf epoch as the best one.
 
     The weights go to a temporary file in the same folder, then ``os.replace`` moves it over
     the previous checkpoint: a kill mid-write leaves the previous good checkpoint in place.
-    With ``save_best_only`` (and per-epoch saving) an improvement only copies the weights to
-    host memory; they are written once, when training ends (or, when ``write_at_train_end``
-    is off, by whoever calls :meth:`flush` after ``fit``, as the fold path does). A fit that ends (early stopping,
-    the last epoch, a NaN loss) leaves the best weights in ``filepath``; for a killed one,
-    :class:`~kagglekit.training.backup.FoldBackup` keeps the pending best weights in each
-    backup and hands them back on resume.
+    With ``defer`` set (the fold path sets it) and ``save_best_only``, an improvement only
+    copies the weights to host memory (``pending``); :meth:`flush` writes them after ``fit``,
+    and :class:`~kagglekit.training.backup.FoldBackup` keeps them in each backup and hands
+    them back on resume, so a killed fold still ends with the best weights on disk.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pending: tuple[str, list[np.ndarray]] | None = None
-        # the fold path writes the best weights itself right after fit (flush), so that the
-        # fit returns as soon as the last epoch is backed up
-        self.write_at_train_end = True
+        # the fold path sets this: keep the best weights in memory, written by flush() after fit
+        self.defer = False
 
     @property
     def async_safe(self) -> bool:
@@ -49,7 +45,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         return self.save_freq == "epoch"
 
     def _defers(self) -> bool:
-        return bool(self.save_best_only) and self.save_freq == "epoch"
+        return self.defer and bool(self.save_best_only) and self.save_freq == "epoch"
 
     def _save_model(self, epoch: int, batch: int | None, logs: Mapping[str, Any] | None) -> None:
         logs = dict(logs or {})
@@ -93,11 +89,6 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             for variable, value in zip(variables, current, strict=True):
                 variable.assign(value)
         self.pending = None
-
-    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
-        if self.write_at_train_end:
-            self.flush()
-        super().on_train_end(logs)
 
 
 _SKIPSETS: dict[str, Any] = {}

@@ -222,7 +222,7 @@ def fold_callbacks(
     callbacks += list(extra)
     for callback in callbacks:
         if isinstance(callback, AtomicModelCheckpoint):
-            callback.write_at_train_end = False  # train_fold writes it right after fit
+            callback.defer = True  # best weights in memory; train_fold writes them after fit
     guard = NanGuard()
     callbacks.append(guard)
     backup = None
