@@ -1,9 +1,12 @@
-"""What reliability costs per fold: epoch-seeded batches and per-epoch backups vs plain Keras fit.
+"""What reliability costs per fold on the digits CNN: epoch-seeded batches, backups after every
+epoch and backups on the default time budget, vs plain Keras fit.
 
     python benchmarks/fold_overhead.py [--epochs 15] [--repeats 3]
 
-Trains the digits CNN on one fold's worth of data three ways, in the same process, and prints
-the time of each relative to the baseline (plain ``model.fit`` on numpy arrays, Keras shuffling).
+Trains the digits CNN on one fold's worth of data four ways, in the same process, and prints
+the time of each relative to the baseline (plain ``model.fit`` on numpy arrays, Keras shuffling),
+and the share of the training time the backups took on the training thread.
+(``benchmarks/fit_overhead.py`` measures the whole fold path at 10k-1M rows.)
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from kagglekit.models.cnn import build_cnn
 from kagglekit.models.specs import InputSpec, OutputSpec
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.fit import TrainerSettings, fit_model
+
+BACKUP_SECONDS: dict[str, float] = {}
 
 
 def model() -> keras.Model:
@@ -62,21 +67,26 @@ def main() -> None:
             model(), ({"image": xt}, yt), ({"image": xv}, yv), settings=settings, callbacks=[]
         )
 
-    def batches_and_backup() -> None:
+    def with_backup(every_s: float, name: str) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             m = model()
+            backup = FoldBackup(Path(tmp), [], every_s=every_s)
             fit_model(
                 m,
                 ({"image": xt}, yt),
                 ({"image": xv}, yv),
                 settings=settings,
-                callbacks=[FoldBackup(Path(tmp), [])],
+                callbacks=[backup],
             )
+            BACKUP_SECONDS[name] = backup.seconds_saving
 
+    every_epoch = "batches + backup every epoch"
+    budget = f"batches + backup every {TrainerSettings().backup_every_s:g} s"
     variants = {
         "plain keras fit (baseline)": plain,
         "epoch-seeded batches": batches,
-        "batches + per-epoch backup": batches_and_backup,
+        every_epoch: lambda: with_backup(0, every_epoch),
+        budget: lambda: with_backup(TrainerSettings().backup_every_s, budget),
     }
     for fn in variants.values():  # warm-up: imports, tracing
         fn()
@@ -93,7 +103,12 @@ def main() -> None:
         f"{args.epochs} epochs, 1437 rows, best of {args.repeats}, backend {keras.backend.backend()}"
     )
     for name, seconds in times.items():
-        print(f"  {name:32s} {seconds:7.2f} s   x{seconds / base:.2f}")
+        share = (
+            f"   backups {100 * BACKUP_SECONDS[name] / seconds:.1f} % of it"
+            if name in BACKUP_SECONDS
+            else ""
+        )
+        print(f"  {name:36s} {seconds:7.2f} s   x{seconds / base:.2f}{share}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The one module that knows which Keras backend runs: optional op determinism on GPU.
+"""The one module that knows which Keras backend runs: optional op determinism on GPU, and the
+``tf.data`` feed of epoch-ordered batches on TensorFlow.
 
 On CPU, kagglekit runs are bit-for-bit reproducible with the same seed on every backend (the
 seed goes through ``keras.utils.set_random_seed``; batches are ordered by (seed, epoch)).
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import keras
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +42,53 @@ def enable_op_determinism() -> str:
 
         torch.use_deterministic_algorithms(True)
     return backend
+
+
+def feeds_through_tf_data() -> bool:
+    """Whether in-memory batches go through :func:`epoch_dataset` (TensorFlow) rather than a
+    ``keras.utils.PyDataset`` (JAX, torch: Keras iterates those in Python anyway)."""
+    return keras.backend.backend() == "tensorflow"
+
+
+def epoch_dataset(
+    data: tuple[Any, Any], n: int, batch_size: int, order: Callable[[], np.ndarray]
+) -> Any:
+    """A ``tf.data.Dataset`` of ``data`` (a nest of numpy arrays) batched in the row order
+    ``order()`` returns when an epoch's iterator starts (Keras starts one per epoch).
+
+    Built like Keras' own pipeline for numpy inputs: the order is split into batches of
+    indices and each batch is one ``tf.gather`` per array in parallel ``map`` calls, so the
+    Python cost is one call per epoch (``PyDataset`` on TensorFlow goes through
+    ``from_generator``: Python and a copy per batch).
+    """
+    import tensorflow as tf
+
+    n_full = n // batch_size
+    rest = n - n_full * batch_size
+
+    def permutation(_: Any) -> Any:
+        rows = tf.numpy_function(lambda: order().astype(np.int64), [], tf.int64, stateful=True)
+        return tf.ensure_shape(rows, [n])
+
+    def split(rows: Any) -> Any:
+        full = tf.data.Dataset.from_tensor_slices(
+            tf.reshape(rows[: n_full * batch_size], [n_full, batch_size])
+        )
+        if rest:
+            full = full.concatenate(tf.data.Dataset.from_tensors(rows[n_full * batch_size :]))
+        return full
+
+    indices = tf.data.Dataset.range(1).map(permutation).flat_map(split)
+    tensors = tf.nest.map_structure(tf.convert_to_tensor, data)
+    dataset = tf.data.Dataset.zip((indices, tf.data.Dataset.from_tensors(tensors).repeat()))
+    dataset = dataset.map(
+        lambda rows, arrays: tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
+    dataset = dataset.with_options(options)
+    n_batches = n_full + (1 if rest else 0)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,11 +1,21 @@
-"""Per-fold backups so that a killed fold resumes from its last completed epoch.
+"""Per-fold backups so that a killed fold resumes from its last backed-up epoch.
 
-After every epoch :class:`FoldBackup` writes ``backup/epoch-<n>/`` (model + optimizer weights,
-random-seed states, the state of the other callbacks) and then, atomically, ``backup/latest.json``
-pointing at it. A kill at any moment leaves ``latest.json`` naming a complete backup; the
-previous backup is kept as a fallback for a corrupted latest one. On restart the fold restores
-weights, optimizer, seeds and callback state (early-stopping patience and best value, the best
-checkpoint's score, ReduceLROnPlateau's counters, the history log) and goes on from the next epoch.
+At the end of an epoch :class:`FoldBackup` may write ``backup/epoch-<n>/`` (model + optimizer
+weights, random-seed states, the state of the other callbacks) and then, atomically,
+``backup/latest.json`` pointing at it. A kill at any moment leaves ``latest.json`` naming a
+complete backup; the previous backup is kept as a fallback for a corrupted latest one. On restart
+the fold restores weights, optimizer, seeds and callback state (early-stopping patience and best
+value, the best checkpoint's score, ReduceLROnPlateau's counters, the history log) and goes on
+from the next epoch, bit-identical to an uninterrupted fold.
+
+When: ``every_s=0`` backs up after every epoch. Otherwise (``trainer.backup_every_s``) it backs
+up the first epoch, the last one (the fold's last planned epoch, or the one after which a
+callback stops training), and in between once at least ``every_s`` seconds of training have
+passed since the last backup, and at least 49 times the last backup's own duration (so that
+backups never take more than 2 % of the training time, whatever the model's size). A kill loses
+at most the epochs since the last backup: about ``every_s`` seconds of training plus one epoch.
+A best-model checkpoint of the fold path (:class:`AtomicModelCheckpoint` with ``defer``) keeps
+its best weights in memory; each backup carries them, so a resumed fold writes the same file.
 
 Backups skip ``fsync`` (a killed process loses nothing that ``os.replace`` published; only a
 power cut could, and then the previous backup or the fold's checkpoint is still there).
@@ -20,29 +30,29 @@ import csv
 import logging
 import math
 import shutil
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import h5py
 import keras
 import numpy as np
 
 from kagglekit.errors import KagglekitError
-from kagglekit.files import atomic_path, read_json, write_json, write_text
-from kagglekit.training.callbacks import save_weights
+from kagglekit.files import atomic_path, check_free_space, read_json, write_json, write_text
+from kagglekit.training.callbacks import HEADROOM, AtomicModelCheckpoint, host_copy, model_state
 
 log = logging.getLogger(__name__)
 
 LATEST = "latest.json"
+WEIGHTS = "model.weights.h5"  # every model and optimizer variable (dropout seeds included)
+BEST_WEIGHTS = "best_weights.npz"  # early stopping's best weights
 
 
 class BackupError(KagglekitError, RuntimeError):
     """No usable backup; the message names the files and what to do."""
-
-
-def seed_states(model: keras.Model) -> list[Any]:
-    """The random-generator state variables (dropout etc.), which ``save_weights`` omits."""
-    weights = {id(v) for v in model.weights}
-    return [v for v in model.variables if id(v) not in weights]
 
 
 def _callback_state(callback: keras.callbacks.Callback) -> dict[str, Any] | None:
@@ -70,22 +80,41 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+# a backup may take at most 1/(1 + COST_RATIO) of the time between backups: 2 %
+COST_RATIO = 49.0
+
+
 class FoldBackup(keras.callbacks.Callback):
-    """Back up one fold after every epoch; restore it before ``fit`` resumes.
+    """Back up one fold on a time budget (``every_s``; 0: after every epoch); restore it
+    before ``fit`` resumes.
 
     Put it last in the callback list: its ``on_train_begin`` re-applies the restored state of
     the callbacks before it, after they have reset themselves.
     """
 
     def __init__(
-        self, directory: Path, callbacks: list[keras.callbacks.Callback], *, keep: int = 2
+        self,
+        directory: Path,
+        callbacks: list[keras.callbacks.Callback],
+        *,
+        keep: int = 2,
+        every_s: float = 0.0,
     ) -> None:
         super().__init__()
+        if every_s < 0:
+            raise ValueError(f"trainer.backup_every_s must be at least 0, but got {every_s}.")
         self.directory = Path(directory)
         self.callbacks = callbacks
         self.keep = max(keep, 1)
+        self.every_s = float(every_s)
+        self.seconds_saving = 0.0  # time the training thread spent on backups
+        self.saved_epochs: list[int] = []  # the epochs (1-based) backed up in this fit
         self._pending: dict[str, Any] | None = None
         self._restored_epoch = 0
+        self._since = 0.0
+        self._last_cost = 0.0
+        self._writer: ThreadPoolExecutor | None = None
+        self._future: Future[None] | None = None
 
     # -- restore ------------------------------------------------------------------------------
     def restore(self, model: keras.Model) -> int:
@@ -125,25 +154,33 @@ class FoldBackup(keras.callbacks.Callback):
         )
 
     def _load(self, model: keras.Model, folder: Path) -> dict[str, Any]:
+        """Read one backup completely, check it fits ``model``, then put it into the model."""
         state = read_json(folder / "state.json")
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        model.load_weights(str(folder / "model.weights.h5"))
-        with np.load(folder / "seeds.npz", allow_pickle=False) as seeds:
-            variables = seed_states(model)
-            if len(variables) != len(seeds.files):
+        variables = model_state(model)
+        values = _read_arrays(folder / WEIGHTS)
+        if len(values) != len(variables):
+            raise ValueError(f"{len(values)} variables saved, the model has {len(variables)}.")
+        for variable, value in zip(variables, values, strict=True):
+            if tuple(variable.shape) != value.shape:
                 raise ValueError(
-                    f"{len(seeds.files)} seed states saved, the model has {len(variables)}."
+                    f"{variable.path} has shape {tuple(variable.shape)}, saved {value.shape}."
                 )
-            for i, variable in enumerate(variables):
-                variable.assign(seeds[f"s{i}"])
-        best_file = folder / "best_weights.npz"
-        if best_file.exists():
-            with np.load(best_file, allow_pickle=False) as best:
-                state["best_weights"] = [best[f"w{i}"] for i in range(len(best.files))]
+        if (folder / BEST_WEIGHTS).exists():
+            state["best_weights"] = _read_arrays(folder / BEST_WEIGHTS)
+        state["checkpoint_weights"] = {
+            index: _read_arrays(folder / entry["file"])
+            for index, entry in state.get("checkpoints", {}).items()
+        }
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
         return state
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._since = time.perf_counter()
+        self._last_cost = 0.0
+        self.saved_epochs = []
         if self._pending is None:
             return
         states = self._pending.get("callbacks", {})
@@ -161,6 +198,10 @@ class FoldBackup(keras.callbacks.Callback):
                 and "best_weights" in self._pending
             ):
                 callback.best_weights = self._pending["best_weights"]
+        for index, entry in self._pending.get("checkpoints", {}).items():
+            callback = self.callbacks[int(index)]
+            if isinstance(callback, AtomicModelCheckpoint):
+                callback.keep_best(entry["filepath"], self._pending["checkpoint_weights"][index])
         if self._pending.get("stopped"):
             self.model.stop_training = True
         self._pending = None
@@ -170,18 +211,41 @@ class FoldBackup(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             return  # never back up a diverged model
+        if not self.due(epoch):
+            return
+        started = time.perf_counter()
         self.save(epoch + 1)
+        now = time.perf_counter()
+        self._last_cost = now - started
+        self.seconds_saving += self._last_cost
+        self.saved_epochs.append(epoch + 1)
+        self._since = now
+
+    def due(self, epoch: int) -> bool:
+        """Whether the fold backs up after ``epoch`` (0-based): always with ``every_s=0``; else
+        at its first and last epoch, and when the time budget since the last backup is spent."""
+        if self.every_s == 0 or epoch == self._restored_epoch or self.model.stop_training:
+            return True
+        if epoch + 1 >= int((self.params or {}).get("epochs") or 0):
+            return True
+        elapsed = time.perf_counter() - self._since
+        return elapsed >= max(self.every_s, COST_RATIO * self._last_cost)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        started = time.perf_counter()
+        self.wait()
+        self.seconds_saving += time.perf_counter() - started
 
     def save(self, epochs_done: int) -> None:
-        name = f"epoch-{epochs_done:04d}"
-        folder = self.directory / name
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        save_weights(self.model, folder / "model.weights.h5", durable=False)
-        with atomic_path(folder / "seeds.npz", durable=False) as tmp, open(tmp, "wb") as fh:
-            _savez(fh, {f"s{i}": np.asarray(v) for i, v in enumerate(seed_states(self.model))})
+        """Back up the state after ``epochs_done`` epochs.
+
+        Everything is copied to host memory here, before the next step changes it; the files
+        are written by a worker thread while training goes on (at most one write at a time,
+        ``latest.json`` last).
+        """
         states: dict[str, Any] = {}
+        best_weights = None
+        checkpoints: dict[str, tuple[str, list[np.ndarray]]] = {}
         for index, callback in enumerate(self.callbacks):
             state = _callback_state(callback)
             if state is not None:
@@ -190,20 +254,61 @@ class FoldBackup(keras.callbacks.Callback):
                 isinstance(callback, keras.callbacks.EarlyStopping)
                 and callback.best_weights is not None
             ):
-                with (
-                    atomic_path(folder / "best_weights.npz", durable=False) as tmp,
-                    open(tmp, "wb") as fh,
-                ):
-                    _savez(fh, {f"w{i}": w for i, w in enumerate(callback.best_weights)})
+                best_weights = list(callback.best_weights)
+            if isinstance(callback, AtomicModelCheckpoint) and callback.pending is not None:
+                checkpoints[str(index)] = callback.pending
+        snapshot = _Snapshot(
+            epochs_done=epochs_done,
+            stopped=bool(self.model.stop_training),
+            variables=host_copy(model_state(self.model)),
+            callbacks=states,
+            best_weights=best_weights,
+            checkpoints=checkpoints,
+        )
+        self.wait()
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-backup")
+        self._future = self._writer.submit(self._write, snapshot)
+
+    def wait(self) -> None:
+        """Wait for the backup being written (and raise its error, if writing it failed)."""
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def _write(self, snapshot: _Snapshot) -> None:
+        name = f"epoch-{snapshot.epochs_done:04d}"
+        folder = self.directory / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        arrays = [snapshot.variables, snapshot.best_weights or []]
+        arrays += [weights for _, weights in snapshot.checkpoints.values()]
+        check_free_space(
+            folder / WEIGHTS, sum(a.nbytes for group in arrays for a in group) + HEADROOM
+        )
+        _write_arrays(folder / WEIGHTS, snapshot.variables)
+        if snapshot.best_weights is not None:
+            _write_arrays(folder / BEST_WEIGHTS, snapshot.best_weights)
+        checkpoints = {}
+        for index, (filepath, weights) in snapshot.checkpoints.items():
+            file = f"checkpoint-{index}.npz"
+            _write_arrays(folder / file, weights)
+            checkpoints[index] = {"file": file, "filepath": filepath}
         write_json(
             folder / "state.json",
-            {"epoch": epochs_done, "stopped": bool(self.model.stop_training), "callbacks": states},
+            {
+                "epoch": snapshot.epochs_done,
+                "stopped": snapshot.stopped,
+                "callbacks": snapshot.callbacks,
+                "checkpoints": checkpoints,
+            },
             durable=False,
         )
         previous = self._previous()
         write_json(
             self.directory / LATEST,
-            {"epoch": epochs_done, "dir": name, "previous": previous[: self.keep - 1]},
+            {"epoch": snapshot.epochs_done, "dir": name, "previous": previous[: self.keep - 1]},
             durable=False,
         )
         keep = {name, *previous[: self.keep - 1]}
@@ -223,11 +328,44 @@ class FoldBackup(keras.callbacks.Callback):
 
     def discard(self) -> None:
         """The fold is complete: its backups are no longer needed."""
+        self.wait()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _savez(fh: Any, arrays: dict[str, np.ndarray]) -> None:
-    np.savez(fh, **arrays)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class _Snapshot:
+    """One backup, in host memory: what the worker thread writes."""
+
+    epochs_done: int
+    stopped: bool
+    variables: list[np.ndarray]
+    callbacks: dict[str, Any]
+    best_weights: list[np.ndarray] | None
+    checkpoints: dict[str, tuple[str, list[np.ndarray]]]
+
+
+def _write_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+    """Arrays by position (``v0``, ``v1``...), atomically: HDF5 for ``.h5``, else ``.npz``."""
+    with atomic_path(path, durable=False) as tmp:
+        if path.suffix == ".h5":
+            with h5py.File(tmp, "w") as f:
+                f.attrs["count"] = len(arrays)
+                for i, array in enumerate(arrays):
+                    f.create_dataset(f"v{i}", data=array)
+        else:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **{f"v{i}": a for i, a in enumerate(arrays)})  # type: ignore[arg-type]
+
+
+def _read_arrays(path: Path) -> list[np.ndarray]:
+    if path.suffix == ".h5":
+        with h5py.File(path, "r") as f:
+            return [np.asarray(f[f"v{i}"][()]) for i in range(int(f.attrs["count"]))]
+    with np.load(path, allow_pickle=False) as arrays:
+        return [arrays[f"v{i}"] for i in range(len(arrays.files))]
 
 
 def _truncate_history(path: Path, epochs_done: int) -> None:

@@ -3,6 +3,11 @@
 Keras' own shuffling draws from global random state, so a fold resumed at epoch ``e`` would
 see other batches than an uninterrupted run. Here epoch ``e`` always visits the rows in
 ``permutation(seed, e)``: a resumed fold trains on exactly the batches it would have seen.
+
+The permutation is drawn once per epoch and cached; a batch is a slice of it and one gather
+per array, so assembling an epoch costs O(rows), like Keras' own shuffling. On TensorFlow,
+:func:`kagglekit.backend.epoch_dataset` feeds the same order through ``tf.data`` (gathers in
+the graph, no Python per batch).
 """
 
 from __future__ import annotations
@@ -38,22 +43,37 @@ class EpochBatches(keras.utils.PyDataset):
         self.seed = seed
         self.shuffle = shuffle
         self.epoch = 0
+        self._cached: tuple[int, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return -(-self.n // self.batch_size)
 
     def order(self) -> np.ndarray:
-        if not self.shuffle:
-            return np.arange(self.n)
-        return np.random.default_rng([self.seed, self.epoch]).permutation(self.n)
+        """The row order of the current epoch: ``permutation(seed, epoch)`` (computed once)."""
+        epoch, cached = self._cached if self._cached is not None else (-1, None)
+        if cached is None or epoch != self.epoch:
+            epoch = self.epoch
+            cached = (
+                np.random.default_rng([self.seed, epoch]).permutation(self.n)
+                if self.shuffle
+                else np.arange(self.n)
+            )
+            self._cached = (epoch, cached)  # one assignment: safe with reader threads
+        return cached
+
+    def rows(self, index: int) -> np.ndarray:
+        """The data rows of batch ``index`` in the current epoch."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"Batch {index} out of range: there are {len(self)} batches.")
+        return self.order()[index * self.batch_size : (index + 1) * self.batch_size]
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        rows = self.order()[index * self.batch_size : (index + 1) * self.batch_size]
-        x = {name: array[rows] for name, array in self.x.items()}
+        rows = self.rows(index)
+        x = {name: np.take(array, rows, axis=0) for name, array in self.x.items()}
         y = (
-            {name: array[rows] for name, array in self.y.items()}
+            {name: np.take(array, rows, axis=0) for name, array in self.y.items()}
             if isinstance(self.y, dict)
-            else self.y[rows]
+            else np.take(self.y, rows, axis=0)
         )
         return (next(iter(x.values())) if len(x) == 1 else x), y
 

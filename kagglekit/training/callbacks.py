@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from kagglekit.files import atomic_path, check_free_space
 
@@ -54,7 +55,26 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     The weights go to a temporary file in the same folder, then ``os.replace`` moves it over
     the previous checkpoint: a kill mid-write leaves the previous good checkpoint in place.
+    With ``defer`` set (the fold path sets it) and ``save_best_only``, an improvement only
+    copies the weights to host memory (``pending``); :meth:`flush` writes them after ``fit``,
+    and :class:`~kagglekit.training.backup.FoldBackup` keeps them in each backup and hands
+    them back on resume, so a killed fold still ends with the best weights on disk.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending: tuple[str, list[np.ndarray]] | None = None
+        # the fold path sets this: keep the best weights in memory, written by flush() after fit
+        self.defer = False
+
+    @property
+    def async_safe(self) -> bool:
+        """Saving per epoch, it does nothing per batch: Keras need not wait for every step's
+        logs for it (JAX and torch dispatch batch callbacks to a worker thread then)."""
+        return self.save_freq == "epoch"
+
+    def _defers(self) -> bool:
+        return self.defer and bool(self.save_best_only) and self.save_freq == "epoch"
 
     def _save_model(self, epoch: int, batch: int | None, logs: Mapping[str, Any] | None) -> None:
         logs = dict(logs or {})
@@ -65,12 +85,54 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save_model(epoch, batch, logs, filepath):
             return
+        if self._defers():
+            self.keep_best(filepath, host_copy(model_state(self.model)))
+            return
+        self._write(filepath)
+
+    def keep_best(self, filepath: str, weights: list[np.ndarray]) -> None:
+        """Hold ``weights`` (every variable of :func:`model_state`) to write to ``filepath``."""
+        self.pending = (filepath, weights)
+
+    def _write(self, filepath: str) -> None:
+        Path(filepath).parent.mkdir(parents=True, exist_ok=True)
         if self.save_weights_only:
             save_weights(self.model, filepath)
             return
         check_free_space(filepath, weights_bytes(self.model))
         with atomic_path(filepath) as tmp:
             self.model.save(str(tmp))
+
+    def flush(self) -> None:
+        """Write the best weights held in memory, if any (the model is left as it was)."""
+        if self.pending is None:
+            return
+        filepath, best = self.pending
+        variables = model_state(self.model)
+        current = host_copy(variables)
+        try:
+            for variable, value in zip(variables, best, strict=True):
+                variable.assign(value)
+            self._write(filepath)
+        finally:
+            for variable, value in zip(variables, current, strict=True):
+                variable.assign(value)
+        self.pending = None
+
+
+def host_copy(variables: list[Any]) -> list[np.ndarray]:
+    """The values of ``variables`` as numpy arrays of their own (never views of device
+    buffers that a later step may reuse)."""
+    return [np.array(keras.ops.convert_to_numpy(v), copy=True) for v in variables]
+
+
+def model_state(model: keras.Model) -> list[Any]:
+    """Every variable training changes: the model's (weights, statistics, dropout seeds) and
+    the optimizer's (iterations, learning rate, moments)."""
+    variables = list(model.variables)
+    if model.optimizer is not None and model.optimizer.built:
+        variables += list(model.optimizer.variables)
+    return variables
 
 
 def for_fold(factory: CallbackFactory, fold_dir: Path) -> keras.callbacks.Callback:

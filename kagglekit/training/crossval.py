@@ -30,6 +30,7 @@ from kagglekit.rundir import WEIGHTS_FILE, FoldDir, RunDir
 from kagglekit.targets import TargetCodec
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callbacks import (
+    AtomicModelCheckpoint,
     CallbackFactory,
     checkpoint_path,
     for_fold,
@@ -231,6 +232,38 @@ def run_fold(
     )
 
 
+def fold_callbacks(
+    factories: Sequence[CallbackFactory],
+    settings: TrainerSettings,
+    directory: Path,
+    extra: Sequence[keras.callbacks.Callback] = (),
+) -> tuple[list[keras.callbacks.Callback], NanGuard, FoldBackup | None]:
+    """A fold's callbacks: the configured ones for ``directory``, ``extra``, the NaN guard and
+    (``settings.backup``) the fold's backup, last. Returns (all of them, guard, backup).
+
+    Best-model checkpoints keep the best weights in memory during ``fit``; call
+    :func:`write_checkpoints` after it."""
+    callbacks = [for_fold(factory, directory) for factory in factories]
+    callbacks += list(extra)
+    for callback in callbacks:
+        if isinstance(callback, AtomicModelCheckpoint):
+            callback.defer = True  # best weights in memory; train_fold writes them after fit
+    guard = NanGuard()
+    callbacks.append(guard)
+    backup = None
+    if settings.backup:
+        backup = FoldBackup(FoldDir(directory).backup, callbacks, every_s=settings.backup_every_s)
+        callbacks.append(backup)
+    return callbacks, guard, backup
+
+
+def write_checkpoints(callbacks: Sequence[keras.callbacks.Callback]) -> None:
+    """Write the best weights the fold's checkpoints hold in memory (after ``fit``)."""
+    for callback in callbacks:
+        if isinstance(callback, AtomicModelCheckpoint):
+            callback.flush()
+
+
 def train_fold(
     k: int,
     recipe: FoldRecipe,
@@ -256,17 +289,13 @@ def train_fold(
 
     model = build_fold_model(recipe, preprocessor, y[train_rows])
     describe_model(model, directory.parent)  # model.png + model_summary.txt, once per run
-    callbacks = [for_fold(factory, directory) for factory in recipe.callbacks]
-    if recipe.hooks is not None and recipe.hooks.callbacks is not None:
-        callbacks += list(recipe.hooks.callbacks(k))
-    guard = NanGuard()
-    callbacks.append(guard)
-    initial_epoch = 0
-    backup = None
-    if recipe.settings.backup:
-        backup = FoldBackup(folder.backup, callbacks)
-        initial_epoch = backup.restore(model)
-        callbacks.append(backup)
+    extra = (
+        list(recipe.hooks.callbacks(k))
+        if recipe.hooks is not None and recipe.hooks.callbacks is not None
+        else []
+    )
+    callbacks, guard, backup = fold_callbacks(recipe.callbacks, recipe.settings, folder.path, extra)
+    initial_epoch = backup.restore(model) if backup is not None else 0
     log.info(
         "Fold %d: %d training rows, %d validation rows%s.",
         k,
@@ -282,6 +311,7 @@ def train_fold(
         callbacks=callbacks,
         initial_epoch=initial_epoch,
     )
+    write_checkpoints(callbacks)
     plot_history(folder.history_plot, history.history, csv=folder.history)
 
     weights = folder.weights
@@ -316,6 +346,8 @@ def train_fold(
         "stopped_on_nan": guard.tripped is not None,
         "weights": str(best if best is not None and has_best else weights),
         "seconds": round(time.perf_counter() - started, 3),
+        # time the training thread spent on backups (the files are written by a worker)
+        "backup_seconds": round(backup.seconds_saving, 3) if backup is not None else 0.0,
     }
     if test_key is not None:
         state["test_key"] = test_key

@@ -9,6 +9,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kagglekit.backend import epoch_dataset, feeds_through_tf_data
 from kagglekit.data.lazy import InputValue, Targets, is_lazy, n_views, take
 from kagglekit.models.specs import ModelInputs, ModelOutputs
 from kagglekit.training.batches import EpochBatches, EpochSync
@@ -34,6 +35,7 @@ class TrainerSettings:
     folds: Sequence[int] | None = None
     on_nan: str = "error"
     backup: bool = True
+    backup_every_s: float = 30.0
     deterministic: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     # read by pipeline.train, not here: also fit the classical baseline on the run's folds
@@ -44,6 +46,11 @@ class TrainerSettings:
             raise ValueError(f"trainer.epochs must be at least 1, but got {self.epochs}.")
         if self.batch_size < 1:
             raise ValueError(f"trainer.batch_size must be at least 1, but got {self.batch_size}.")
+        if self.backup_every_s < 0:
+            raise ValueError(
+                f"trainer.backup_every_s must be at least 0 (0: every epoch), "
+                f"but got {self.backup_every_s}."
+            )
         if self.on_nan not in ("error", "stop"):
             raise ValueError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
 
@@ -183,7 +190,7 @@ def fit_model(
         shuffle=settings.shuffle,
     )
     return model.fit(
-        batches,
+        training_feed(batches),
         validation_data=(as_model_input(x_valid), y_valid),
         validation_batch_size=settings.predict_batch_size,
         epochs=settings.epochs,
@@ -192,6 +199,15 @@ def fit_model(
         verbose=settings.verbose,
         initial_epoch=initial_epoch,
     )
+
+
+def training_feed(batches: EpochBatches) -> Any:
+    """What ``fit`` trains on: ``batches`` itself, or on TensorFlow the same batches in the
+    same order through ``tf.data`` (see :func:`kagglekit.backend.epoch_dataset`)."""
+    if not feeds_through_tf_data():
+        return batches
+    x = next(iter(batches.x.values())) if len(batches.x) == 1 else batches.x
+    return epoch_dataset((x, batches.y), batches.n, batches.batch_size, batches.order)
 
 
 def fit_batches(

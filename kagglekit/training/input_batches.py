@@ -73,12 +73,6 @@ class InputBatches(EpochBatches):
         self.augment = augment
         self.view = view
 
-    def rows(self, index: int) -> np.ndarray:
-        """The data rows of batch ``index`` in the current epoch."""
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch {index} out of range: there are {len(self)} batches.")
-        return self.order()[index * self.batch_size : (index + 1) * self.batch_size]
-
     def inputs(self, rows: np.ndarray, index: int = 0) -> Any:
         """The model input of ``rows``: arrays sliced, lazy inputs read (and augmented)."""
         rng = np.random.default_rng([self.seed, self.epoch, index]) if self.augment else None

@@ -20,6 +20,10 @@ class NanGuard(keras.callbacks.Callback):
     """Like ``keras.callbacks.TerminateOnNaN``, but records the epoch and batch so the fold can
     fail with a clear message (policy ``error``) or keep its last good checkpoint (``stop``)."""
 
+    # checked per batch but needs no answer before the next step: Keras may run it in a
+    # worker thread (JAX, torch) instead of waiting for every step's loss
+    async_safe = True
+
     def __init__(self) -> None:
         super().__init__()
         self.tripped: tuple[int, int, float] | None = None

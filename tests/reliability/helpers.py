@@ -13,9 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# a small, quick digits configuration: 3 folds, 6 epochs, early stopping that can trigger
+# a small, quick digits configuration: 3 folds, 6 epochs, early stopping that can trigger,
+# a backup after every epoch (the tests kill a run once it has backed up n epochs)
 QUICK_DIGITS = [
     "competition=digits",
+    "trainer.backup_every_s=0",
     "cv.n_splits=3",
     "trainer.epochs=6",
     "trainer.verbose=0",
