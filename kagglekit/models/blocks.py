@@ -65,11 +65,16 @@ def output_heads(
 
 
 def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_uniform") -> Any:
-    """The Dense output layer of one spec, its bias set to ``spec.bias`` when given."""
+    """The Dense output layer of one spec, its bias set to ``spec.bias`` when given.
+
+    The head computes in float32 whatever the dtype policy (mixed precision keeps outputs,
+    probabilities and losses in float32, where bfloat16/float16 would round them).
+    """
     layer = keras.layers.Dense(
         spec.units,
         activation=spec.activation,
         kernel_initializer=fresh_initializer(kernel_initializer),
+        dtype="float32",
         name=spec.name,
     )
     y = layer(x)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from kagglekit.training.callbacks import (
     for_fold,
     save_weights,
 )
+from kagglekit.training.devices import device_distribution
 from kagglekit.training.fit import (
     ModelFactory,
     OptimizerFactory,
@@ -46,6 +48,7 @@ from kagglekit.training.fit import (
     take_rows,
 )
 from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
+from kagglekit.training.precision import dtype_policy
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,20 @@ def build_fold_model(
         loss=recipe.settings.loss,
         metrics=recipe.settings.metrics,
         loss_weights=recipe.settings.loss_weights,
+        jit_compile=recipe.settings.jit_compile,
+        steps_per_execution=recipe.settings.steps_per_execution,
     )
+
+
+@contextmanager
+def fold_scope(settings: TrainerSettings) -> Iterator[None]:
+    """The dtype policy and device distribution a fold's model is built, trained and used
+    under; both are reset on exit so nothing leaks into the next fold, run or test."""
+    with (
+        device_distribution(settings.distribution, settings.batch_size),
+        dtype_policy(settings.precision),
+    ):
+        yield
 
 
 class FoldStateError(KagglekitError, RuntimeError):
@@ -161,7 +177,19 @@ def predict_from_weights(
     train_rows: np.ndarray,
     frames: Sequence[pd.DataFrame],
 ) -> list[np.ndarray]:
-    """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``."""
+    """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``
+    (under the run's precision and distribution, as in training)."""
+    with fold_scope(recipe.settings):
+        return _predict_from_weights(recipe, weights, train_frame, train_rows, frames)
+
+
+def _predict_from_weights(
+    recipe: FoldRecipe,
+    weights: Path,
+    train_frame: pd.DataFrame,
+    train_rows: np.ndarray,
+    frames: Sequence[pd.DataFrame],
+) -> list[np.ndarray]:
     preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
     model = build_fold_model(recipe, preprocessor)
     model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state too
@@ -227,9 +255,11 @@ def run_fold(
             "Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"]
         )
         return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
-    return train_fold(
-        k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory, test_key
-    )
+    keras.backend.clear_session()  # before the scope: it resets Keras' global dtype policy
+    with fold_scope(recipe.settings):
+        return train_fold(
+            k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory, test_key
+        )
 
 
 def fold_callbacks(
@@ -278,7 +308,6 @@ def train_fold(
     folder = FoldDir(directory)
     started = time.perf_counter()
     directory.mkdir(parents=True, exist_ok=True)
-    keras.backend.clear_session()
     keras.utils.set_random_seed(recipe.settings.seed + k)
 
     preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])

@@ -13,7 +13,16 @@ from kagglekit.backend import epoch_dataset, feeds_through_tf_data
 from kagglekit.data.lazy import InputValue, Targets, is_lazy, n_views, take
 from kagglekit.models.specs import ModelInputs, ModelOutputs
 from kagglekit.training.batches import EpochBatches, EpochSync
+from kagglekit.training.devices import (
+    EvenBatches,
+    batch_shards,
+    check_distribution,
+    pad_rows,
+    round_up,
+    trim_rows,
+)
 from kagglekit.training.input_batches import InputBatches
+from kagglekit.training.precision import check_precision
 
 ModelFactory = Callable[..., keras.Model]
 OptimizerFactory = Callable[[], keras.optimizers.Optimizer]
@@ -37,6 +46,10 @@ class TrainerSettings:
     backup: bool = True
     backup_every_s: float = 30.0
     deterministic: bool = False
+    precision: str = "float32"
+    distribution: str | None = None
+    jit_compile: bool | str = "auto"
+    steps_per_execution: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
     # read by pipeline.train, not here: also fit the classical baseline on the run's folds
     baseline: bool = False
@@ -53,6 +66,17 @@ class TrainerSettings:
             )
         if self.on_nan not in ("error", "stop"):
             raise ValueError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
+        check_precision(self.precision)
+        check_distribution(self.distribution)
+        if self.jit_compile not in ("auto", True, False):
+            raise ValueError(
+                f"trainer.jit_compile must be 'auto', true or false, but got {self.jit_compile!r}."
+            )
+        if self.steps_per_execution < 1:
+            raise ValueError(
+                "trainer.steps_per_execution must be at least 1, "
+                f"but got {self.steps_per_execution}."
+            )
 
 
 def default_metrics(outputs: ModelOutputs) -> list[Any]:
@@ -72,8 +96,14 @@ def build_model(
     loss: Any = None,
     metrics: Sequence[Any] | None = None,
     loss_weights: Any = None,
+    jit_compile: bool | str = "auto",
+    steps_per_execution: int = 1,
 ) -> keras.Model:
-    """Call the factory and compile with the task's default loss unless the config gives one."""
+    """Call the factory and compile with the task's default loss unless the config gives one.
+
+    Under a ``mixed_float16`` dtype policy Keras' ``compile`` wraps the optimizer in a
+    ``LossScaleOptimizer`` (every backend), so float16 gradients do not underflow.
+    """
     model = make_model(inputs=inputs, outputs=outputs)
     if not isinstance(model, keras.Model):
         raise TypeError(f"The model factory returned {type(model).__name__}, not a keras.Model.")
@@ -82,7 +112,14 @@ def build_model(
     chosen: Any = list(metrics) if metrics is not None else default_metrics(outputs)
     if len(outputs) > 1:
         loss, chosen, loss_weights = per_head(outputs, loss, metrics, loss_weights)
-    model.compile(optimizer=make_optimizer(), loss=loss, metrics=chosen, loss_weights=loss_weights)
+    model.compile(
+        optimizer=make_optimizer(),
+        loss=loss,
+        metrics=chosen,
+        loss_weights=loss_weights,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
     return model
 
 
@@ -163,9 +200,13 @@ def fit_model(
 
     ``y`` is an array, or a dict per output head (multi-output models). When an input is lazy
     (image files), both sets go in as :class:`InputBatches`, the training one augmented.
+    Under a data-parallel distribution every batch splits evenly over the devices
+    (:mod:`kagglekit.training.devices`).
     """
     x_train, y_train = train
     x_valid, y_valid = valid
+    shards = batch_shards()
+    valid_batch = round_up(settings.predict_batch_size, shards)
     if is_lazy(x_train) or is_lazy(x_valid):
         return fit_batches(
             model,
@@ -177,7 +218,7 @@ def fit_model(
                 shuffle=settings.shuffle,
                 augment=True,
             ),
-            InputBatches(x_valid, y_valid, batch_size=settings.predict_batch_size),
+            InputBatches(x_valid, y_valid, batch_size=valid_batch),
             settings=settings,
             callbacks=callbacks,
             initial_epoch=initial_epoch,
@@ -189,10 +230,13 @@ def fit_model(
         seed=settings.seed,
         shuffle=settings.shuffle,
     )
+    valid_x: Any = as_model_input(x_valid)
+    if shards > 1:
+        valid_x, y_valid = trim_rows(valid_x, shards), trim_rows(y_valid, shards)
     return model.fit(
-        training_feed(batches),
-        validation_data=(as_model_input(x_valid), y_valid),
-        validation_batch_size=settings.predict_batch_size,
+        training_feed(batches) if shards == 1 else EvenBatches(batches, shards),
+        validation_data=(valid_x, y_valid),
+        validation_batch_size=valid_batch,
         epochs=settings.epochs,
         shuffle=False,
         callbacks=[EpochSync(batches), *callbacks],
@@ -220,9 +264,10 @@ def fit_batches(
     initial_epoch: int = 0,
 ) -> keras.callbacks.History:
     """Fit on batch datasets (they shuffle and augment themselves, by epoch)."""
+    shards = batch_shards()
     return model.fit(
-        train,
-        validation_data=valid,
+        train if shards == 1 else EvenBatches(train, shards),
+        validation_data=valid if shards == 1 else EvenBatches(valid, shards),
         epochs=settings.epochs,
         shuffle=False,
         callbacks=[EpochSync(train), *callbacks],
@@ -238,15 +283,29 @@ def predict(model: keras.Model, data: dict[str, InputValue], batch_size: int) ->
     """Model outputs for ``data``: an array, or a dict per head for a dict-output model.
 
     Lazy inputs are read batch by batch; when they offer several views (test-time
-    augmentation), the outputs are averaged over the views.
+    augmentation), the outputs are averaged over the views. Under a data-parallel
+    distribution the last batch is padded to split evenly, and the padding cut off.
     """
+    shards = batch_shards()
+    batch_size = round_up(batch_size, shards)
     if not is_lazy(data):
-        return _outputs(model.predict(as_model_input(data), batch_size=batch_size, verbose=0))
-    views = [
-        _outputs(model.predict(InputBatches(data, batch_size=batch_size, view=v), verbose=0))
-        for v in range(n_views(data))
-    ]
+        x = as_model_input(data)
+        n = len(next(iter(data.values())))
+        if shards > 1:
+            x = pad_rows(x, shards)
+        return _first_rows(_outputs(model.predict(x, batch_size=batch_size, verbose=0)), n)
+    views = []
+    for v in range(n_views(data)):
+        batches = InputBatches(data, batch_size=batch_size, view=v)
+        dataset = batches if shards == 1 else EvenBatches(batches, shards, mode="pad")
+        views.append(_first_rows(_outputs(model.predict(dataset, verbose=0)), batches.n))
     return average(views)
+
+
+def _first_rows(out: Predictions, n: int) -> Predictions:
+    if isinstance(out, dict):
+        return {name: value[:n] for name, value in out.items()}
+    return out[:n]
 
 
 def average(views: Sequence[Predictions]) -> Predictions:

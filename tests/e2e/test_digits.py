@@ -103,3 +103,48 @@ def test_default_digits_run_meets_the_bars(tmp_path: Path) -> None:
     held_out_accuracy = (submission["Label"].to_numpy() == truth["Label"].to_numpy()).mean()
     assert held_out_accuracy >= 0.96
     shutil.rmtree(data_dir)
+
+
+@pytest.mark.slow
+def test_mixed_bfloat16_run_meets_the_bar_and_its_checkpoints_load_in_float32(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from kagglekit import cv as cvlib
+    from kagglekit.data import load_competition
+    from kagglekit.pipeline import build_parts, load_run_config, make_codec, recipe_for
+    from kagglekit.training.crossval import WEIGHTS_FILE, fold_dir, predict_from_weights
+
+    data_dir = tmp_path / "data" / "digits"
+    run_dir = tmp_path / "run"
+    run_script(
+        "train.py",
+        "competition=digits",
+        "trainer.precision=mixed_bfloat16",
+        "trainer.verbose=0",
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
+    )
+    assert scores(run_dir)["cv"] >= 0.97
+    # fold 0's checkpoint, trained in mixed_bfloat16, predicts from a float32-built model
+    parts = build_parts(load_run_config(run_dir))
+    parts = dataclasses.replace(
+        parts, settings=dataclasses.replace(parts.settings, precision="float32")
+    )
+    data = load_competition(parts.spec)
+    codec = make_codec(parts.spec, data)
+    folds = cvlib.load_folds(run_dir / "folds.csv", data.n_train, data.train_ids)
+    train_rows, valid_rows = cvlib.fold_indices(folds, 0)
+    (full,) = predict_from_weights(
+        recipe_for(parts, codec),
+        fold_dir(run_dir, 0) / WEIGHTS_FILE,
+        data.train,
+        train_rows,
+        [data.train.iloc[valid_rows]],
+    )
+    mixed = np.load(fold_dir(run_dir, 0) / "oof.npy")
+    np.testing.assert_allclose(full, mixed, atol=0.05)
+    assert (full.argmax(axis=1) == mixed.argmax(axis=1)).mean() >= 0.99

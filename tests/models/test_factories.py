@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 
 from kagglekit.models.specs import InputSpec, OutputSpec
 from kagglekit.training.fit import build_model
+from kagglekit.training.precision import dtype_policy
 from tests.conftest import Compose, options
 
 # An example input for each factory; a new factory adds its line here.
@@ -127,3 +128,49 @@ def test_model_config_builds_fits_and_round_trips(
     after = _as_dict(clone.predict(feed, verbose=0), outputs)
     for o in outputs:
         np.testing.assert_array_equal(after[o.name], before[o.name])
+
+
+@pytest.mark.parametrize("name", options("model"))
+def test_model_config_in_mixed_precision_keeps_float32_heads_and_loads_into_float32(
+    compose_cfg: Compose, name: str, tmp_path
+) -> None:
+    """Under mixed_bfloat16 the body computes in bfloat16, every output head in float32, and
+    the weights load into the same model built in float32 with close predictions (training
+    in mixed precision is covered by tests/training/test_precision.py and the digits run)."""
+    cfg = compose_cfg(f"model={name}")
+    target = cfg.model._target_
+    inputs = EXAMPLE_INPUTS[target]
+    outputs = EXAMPLE_OUTPUTS.get(target, OUTPUTS)
+    keras.utils.set_random_seed(0)
+    with dtype_policy("mixed_bfloat16"):
+        model = build_model(
+            instantiate(cfg.model, _convert_="all"),
+            inputs,
+            outputs,
+            make_optimizer=lambda: keras.optimizers.Adam(1e-3),
+        )
+    assert keras.config.dtype_policy().name == "float32"  # nothing leaks out of the scope
+    computes = {layer.dtype_policy.compute_dtype for layer in model.layers if layer.weights}
+    assert "bfloat16" in computes
+    for o in outputs:
+        head = model.get_layer(o.name)
+        assert head.dtype_policy.name == "float32", f"{name}: head {o.name} is not float32"
+    x = _batch(inputs, 16, np.random.default_rng(0))
+    feed = next(iter(x.values())) if len(x) == 1 else x
+    mixed = _as_dict(model.predict(feed, verbose=0), outputs)
+    for o in outputs:
+        assert mixed[o.name].dtype == np.float32
+    path = tmp_path / "model.weights.h5"
+    model.save_weights(path)
+    full = build_model(
+        instantiate(cfg.model, _convert_="all"),
+        inputs,
+        outputs,
+        make_optimizer=lambda: keras.optimizers.Adam(),
+    )
+    full.load_weights(path)
+    assert all(w.dtype == "float32" for w in full.weights if "float" in str(w.dtype))
+    after = _as_dict(full.predict(feed, verbose=0), outputs)
+    for o in outputs:
+        # bfloat16 keeps ~3 significant digits: the float32 model agrees to that precision
+        np.testing.assert_allclose(after[o.name], mixed[o.name], atol=0.1, rtol=0.1)
