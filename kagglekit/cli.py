@@ -1,10 +1,11 @@
-"""Command line: ``kagglekit train|tune|predict|prepare|blend ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit train|tune|predict|prepare|blend|report ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
 kagglekit blend outputs/titanic/run-a outputs/titanic/run-b --method weights
+kagglekit report outputs/titanic/2026-11-26_10-00-00
 """
 
 from __future__ import annotations
@@ -254,12 +255,36 @@ def blend_main(argv: list[str] | None = None) -> None:
     )
 
 
+def report_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="kagglekit report",
+        description="(Re)write report.html, one self-contained page, for a finished run, sweep "
+        "or blend directory.",
+    )
+    parser.add_argument(
+        "directories", nargs="+", type=Path, metavar="RUN", help="run, sweep or blend directories"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+    )
+    from kagglekit.errors import KagglekitError
+    from kagglekit.report.html import write_report
+
+    for directory in args.directories:
+        try:
+            print(write_report(directory))
+        except KagglekitError as exc:
+            fail(exc)
+
+
 COMMANDS = {
     "train": train_main,
     "tune": tune_main,
     "predict": predict_main,
     "prepare": prepare_main,
     "blend": blend_main,
+    "report": report_main,
 }
 
 

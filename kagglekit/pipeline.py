@@ -232,6 +232,9 @@ def run(parts: RunParts, run_dir: Path, hooks: FoldHooks | None = None) -> RunRe
         },
     )
     log.info("Submission: %s", paths["submission"])
+    from kagglekit.report.html import write_report_safely
+
+    write_report_safely(run_dir, codec=codec, encoded_truth=codec.encoded_truth(y))
     return RunResult(
         run_dir=run_dir,
         metric=parts.metric.name,
