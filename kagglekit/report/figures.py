@@ -82,7 +82,7 @@ def confusion(matrix: np.ndarray, labels: Sequence[str]) -> bytes:
                     str(int(matrix[i, j])),
                     ha="center",
                     va="center",
-                    fontsize=7,
+                    fontsize=9 if n <= 10 else 7,
                     color="white" if shares[i, j] > 0.5 else "black",
                 )
     ax.set_title("Out-of-fold confusion matrix (counts)", fontsize=9)

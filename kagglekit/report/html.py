@@ -48,6 +48,7 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}
 code,pre{background:#f6f6f6;border-radius:3px;font-size:.85em}
 pre{padding:.6em;overflow-x:auto}code{padding:.1em .3em;word-break:break-all}
 img{max-width:100%;height:auto;display:block;margin:.4em 0}
+.scroll{max-height:640px;overflow:auto;border:1px solid #ddd;display:inline-block;padding:.4em}
 .row{display:flex;flex-wrap:wrap;gap:0 2em;align-items:flex-start}
 .note{background:#fff8e1;border-left:3px solid #f0b400;padding:.4em .8em}
 """
@@ -321,7 +322,7 @@ def model_section(directory: Path) -> str:
     if graph_file.exists():
         data = graph_file.read_bytes()
         if len(data) <= MAX_IMAGE_BYTES:
-            parts.append(image(data, alt="model graph"))
+            parts.append(f'<div class="scroll">{image(data, alt="model graph")}</div>')
         else:
             parts.append(
                 f'<p class="muted">model.png is {len(data) // 1000} KB, too large to embed; '
