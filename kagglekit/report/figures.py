@@ -1,19 +1,36 @@
 """The report's plots, drawn on matplotlib's Agg canvas (no pyplot, no display) and returned as
-PNG bytes to embed in ``report.html``."""
+PNG bytes to embed in ``report.html``.
+
+Each is drawn in matplotlib's default style whatever the process set before (Optuna's plots
+switch pyplot to ``ggplot`` globally), so a page looks the same however it was written."""
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
+from matplotlib import style
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 DPI = 90
 SKIP_COLUMNS = ("epoch", "learning_rate", "lr")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def default_style(draw: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(draw)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with style.context("default"):
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def _new(width: float, height: float, ncols: int = 1) -> tuple[Figure, list]:
@@ -28,6 +45,7 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+@default_style
 def learning_curves(histories: Mapping[int, pd.DataFrame]) -> bytes | None:
     """Every fold's curves on one plot per logged quantity: training dashed, validation solid,
     one colour per fold."""
@@ -60,6 +78,7 @@ def learning_curves(histories: Mapping[int, pd.DataFrame]) -> bytes | None:
     return png(figure)
 
 
+@default_style
 def confusion(matrix: np.ndarray, labels: Sequence[str]) -> bytes:
     n = len(labels)
     size = min(7.0, 3.4 + 0.3 * n)
@@ -89,6 +108,7 @@ def confusion(matrix: np.ndarray, labels: Sequence[str]) -> bytes:
     return png(figure)
 
 
+@default_style
 def reliability(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], xlabel: str
 ) -> bytes:
@@ -113,6 +133,7 @@ def reliability(
     return png(figure)
 
 
+@default_style
 def regression(truth: np.ndarray, predicted: np.ndarray, name: str) -> bytes:
     figure, (ax, res) = _new(8.4, 3.5, 2)
     ax.scatter(truth, predicted, s=4, alpha=0.4)
@@ -133,6 +154,7 @@ def regression(truth: np.ndarray, predicted: np.ndarray, name: str) -> bytes:
     return png(figure)
 
 
+@default_style
 def bars(values: Mapping[str, float], title: str, xlabel: str) -> bytes:
     names = list(values)
     figure, (ax,) = _new(6.0, 0.8 + 0.3 * len(names))

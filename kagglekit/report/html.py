@@ -49,6 +49,7 @@ code,pre{background:#f6f6f6;border-radius:3px;font-size:.85em}
 pre{padding:.6em;overflow-x:auto}code{padding:.1em .3em;word-break:break-all}
 img{max-width:100%;height:auto;display:block;margin:.4em 0}
 .scroll{max-height:640px;overflow:auto;border:1px solid #ddd;display:inline-block;padding:.4em}
+.wide{overflow-x:auto}
 .row{display:flex;flex-wrap:wrap;gap:0 2em;align-items:flex-start}
 .note{background:#fff8e1;border-left:3px solid #f0b400;padding:.4em .8em}
 """
@@ -279,7 +280,8 @@ def cv_section(directory: Path, scores: Mapping[str, Any]) -> str:
             f"{float(scores['cross_fitted']['cv']):.6f}"
         )
     head += "</p>"
-    return "<h2>Cross-validation</h2>" + head + table(["fold", metric, "epochs", "seconds"], rows)
+    header, cells = _drop_empty_columns(["fold", metric, "epochs", "seconds"], rows)
+    return "<h2>Cross-validation</h2>" + head + table(header, cells)
 
 
 def curves_section(directory: Path) -> str:
@@ -478,13 +480,14 @@ def blend_section(meta: Mapping[str, Any], scores: Mapping[str, Any]) -> str:
                 f"{float(item['cv']):.6f}" if "cv" in item else "",
                 f"{float(item['cv_recomputed']):.6f}" if "cv_recomputed" in item else "",
                 f"{float(weights[name]):.4f}" if name in weights else "",
-                str(item.get("path", "")),
+                "" if str(item.get("path", "")) == name else str(item.get("path", "")),
             )
         )
+    columns = ["input", "CV (its run)", "CV (blended rows)", "weight", "path"]
     text = (
         f"<h2>Inputs and weights</h2><p>Method <b>{esc(meta.get('method', '?'))}</b>; "
         f"blend CV <b>{float(meta.get('cv', scores.get('cv', float('nan')))):.6f}</b>.</p>"
-        + table(["input", "CV (its run)", "CV (blended rows)", "weight", "path"], rows, left=1)
+        + table(*_drop_empty_columns(columns, rows), left=1)
     )
     if weights:
         text += image(
@@ -547,12 +550,24 @@ def trials_section(directory: Path, best: Mapping[str, Any]) -> str:
     )
     return (
         f"<h2>Trials ({len(frame)})</h2>"
+        + '<div class="wide">'
         + table([str(c) for c in frame.columns], rows, left=len(frame.columns))
+        + "</div>"
         + more
     )
 
 
 # ---------------------------------------------------------------------------------- helpers
+
+
+def _drop_empty_columns(
+    header: Sequence[str], rows: Sequence[Sequence[str]]
+) -> tuple[list[str], list[list[str]]]:
+    """Leave out the columns no row has a value in (a blend has no epochs or timings)."""
+    keep = [i for i in range(len(header)) if any(row[i] for row in rows)] or list(
+        range(len(header))
+    )
+    return [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
 
 
 def esc(value: Any) -> str:

@@ -9,6 +9,7 @@ import logging
 import re
 from pathlib import Path
 
+import matplotlib.style
 import numpy as np
 import optuna
 import pandas as pd
@@ -147,6 +148,15 @@ def test_the_model_graph_is_embedded_when_the_run_has_one(multiclass) -> None:
     (run / "model.png").write_bytes(picture)
     page = write_report(run, truth=truth).read_text()
     assert images(page)[-1] == picture and 'alt="model graph"' in page
+
+
+def test_the_plots_ignore_a_style_the_process_set_before(multiclass) -> None:
+    """A sweep draws Optuna's plots, which switch pyplot to ggplot for the whole process."""
+    run, truth, _ = multiclass
+    before = images(write_report(run, truth=truth).read_text())
+    with matplotlib.style.context("ggplot"):
+        after = images(write_report(run, truth=truth).read_text())
+    assert after == before
 
 
 def test_a_binary_run_page_uses_the_threshold_and_a_reliability_curve(tmp_path: Path) -> None:
