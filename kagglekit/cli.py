@@ -1,4 +1,4 @@
-"""Command line: ``kagglekit train|tune|predict|prepare|blend ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit train|tune|predict|prepare|blend|report ...`` (``scripts/*.py`` call the same code).
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit baseline competition=titanic hydra.run.dir=outputs/titanic/run1
@@ -6,6 +6,7 @@ kagglekit tune competition=digits hparams_search=cnn n_trials=12
 kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
 kagglekit blend outputs/titanic/run-a outputs/titanic/run-b --method weights
+kagglekit report outputs/titanic/2026-11-26_10-00-00
 """
 
 from __future__ import annotations
@@ -453,6 +454,29 @@ def blend_main(argv: list[str] | None = None) -> None:
     )
 
 
+def report_main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="kagglekit report",
+        description="(Re)write report.html, one self-contained page, for a finished run, sweep "
+        "or blend directory.",
+    )
+    parser.add_argument(
+        "directories", nargs="+", type=Path, metavar="RUN", help="run, sweep or blend directories"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+    )
+    from kagglekit.errors import KagglekitError
+    from kagglekit.report.html import write_report
+
+    for directory in args.directories:
+        try:
+            print(write_report(directory))
+        except KagglekitError as exc:
+            fail(exc)
+
+
 COMMANDS = {
     "train": train_main,
     "baseline": baseline_main,
@@ -460,6 +484,7 @@ COMMANDS = {
     "predict": predict_main,
     "prepare": prepare_main,
     "blend": blend_main,
+    "report": report_main,
 }
 
 

@@ -371,6 +371,9 @@ def run(
         },
     )
     log.info("Submission: %s", paths["submission"])
+    from kagglekit.report.html import write_report_safely
+
+    write_report_safely(run_dir, codec=codec, encoded_truth=codec.encoded_truth(y))
     return RunResult(
         run_dir=run_dir,
         metric=parts.metric.name,

@@ -175,6 +175,9 @@ def blend(
         },
     )
     written["blend"] = out / BLEND_FILE
+    from kagglekit.report.html import write_report_safely
+
+    write_report_safely(out, codec=comp.codec, encoded_truth=comp.truth)
     result = BlendResult(
         blend_dir=out,
         method=blender.name,

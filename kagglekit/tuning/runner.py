@@ -268,6 +268,9 @@ def tune(
             paths[path.stem] = path
     best = best_trial(study)
     paths["trials"] = sweep_dir / "trials.csv"
+    from kagglekit.report.html import write_report_safely
+
+    write_report_safely(sweep_dir)
     if best is not None:
         paths["best"] = sweep_dir / "best.json"
         log.info("Best: trial %d, %s = %.6f -> %s", best.number, metric, best.value, paths["best"])
