@@ -88,3 +88,17 @@ def test_refusals() -> None:
         TfidfFeatures(column="text").fit(TRAIN)
     with pytest.raises(KeyError, match="review"):
         TfidfFeatures(min_df=1).fit(TRAIN).transform(pd.DataFrame({"body": ["tea"]}))
+
+
+def test_the_mlp_refuses_token_ids_and_reads_tfidf() -> None:
+    from kagglekit.data.text import TextSequences
+    from kagglekit.models.mlp import build_mlp
+    from kagglekit.models.specs import OutputSpec
+
+    outputs = [OutputSpec("output", 1, "sigmoid", "binary_crossentropy")]
+    tokens = TextSequences(max_length=4).fit(TRAIN).input_specs()
+    with pytest.raises(ValueError, match="TfidfFeatures"):
+        build_mlp(tokens, outputs)
+    tfidf = TfidfFeatures(min_df=1).fit(TRAIN)
+    model = build_mlp(tfidf.input_specs(), outputs, hidden_units=[4])
+    assert model.predict(tfidf.transform(TRAIN)["text"], verbose=0).shape == (5, 1)
