@@ -32,11 +32,13 @@ def _kind_of_part(preprocessor: Any) -> Kind | None:
     from kagglekit.data.preprocessing import TabularPreprocessor
     from kagglekit.data.sequences import NumericSequences
     from kagglekit.data.text import TextSequences
+    from kagglekit.data.tfidf import TfidfFeatures
 
     kinds: list[tuple[type, Kind]] = [
         (TabularPreprocessor, Kind.TABULAR),
         (CategoricalCodes, Kind.TABULAR),
         (TextSequences, Kind.TEXT),
+        (TfidfFeatures, Kind.TEXT),
         (NumericSequences, Kind.SERIES),
         (PixelImages, Kind.PIXELS),
         (ImageFolder, Kind.IMAGE_FILES),
@@ -72,7 +74,7 @@ def data_kind(preprocessor: Any) -> Kind:
     if kind is None:
         raise BaselineError(
             f"competition.features is a {type(preprocessor).__name__}: the baseline knows "
-            "TabularPreprocessor/CategoricalCodes (tabular), TextSequences (text), "
+            "TabularPreprocessor/CategoricalCodes (tabular), TextSequences/TfidfFeatures (text), "
             "NumericSequences (series), PixelImages and ImageFolder (images)."
         )
     return kind

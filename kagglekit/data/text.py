@@ -40,6 +40,21 @@ def tokenize(
     return re.findall(pattern, text)
 
 
+def text_column(frame: pd.DataFrame, column: str | None) -> str:
+    """``column`` checked against ``frame``, or the frame's only text (non-numeric) column."""
+    if column is not None:
+        if column not in frame.columns:
+            raise KeyError(f"Text column {column!r} not found; columns: {list(frame.columns)}.")
+        return column
+    texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if len(texts) != 1:
+        raise KeyError(
+            f"Cannot tell the text column among {texts or list(frame.columns)}; set "
+            "`column` (e.g. competition.features.column=review)."
+        )
+    return texts[0]
+
+
 class TextSequences:
     """Tokenize a text column and map the tokens to ids padded to one length.
 
@@ -97,19 +112,7 @@ class TextSequences:
         self._index: dict[str, int] = {}
 
     def _text_column(self, frame: pd.DataFrame) -> str:
-        if self.column is not None:
-            if self.column not in frame.columns:
-                raise KeyError(
-                    f"Text column {self.column!r} not found; columns: {list(frame.columns)}."
-                )
-            return self.column
-        texts = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-        if len(texts) != 1:
-            raise KeyError(
-                f"Cannot tell the text column among {texts or list(frame.columns)}; set "
-                "`column` (e.g. competition.features.column=review)."
-            )
-        return texts[0]
+        return text_column(frame, self.column)
 
     def _tokens(self, frame: pd.DataFrame) -> list[list[str]]:
         column = self._text_column(frame)

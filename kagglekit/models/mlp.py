@@ -36,6 +36,12 @@ def build_mlp(
             dict or object).
     """
     input_name, spec = single_input(inputs, "build_mlp")
+    if spec.vocabulary is not None and spec.mask_value is not None:
+        raise ValueError(
+            f"build_mlp reads numeric features, but input {input_name!r} holds padded token ids "
+            "(TextSequences): give it TF-IDF features (kagglekit.data.tfidf.TfidfFeatures, as "
+            "competition=foodreviews does) or use a text model (model=text_cnn)."
+        )
     x_in = make_input(input_name, spec)
     x = keras.layers.Flatten(name="flatten")(x_in) if len(spec.shape) > 1 else x_in
     if input_dropout:

@@ -1,4 +1,4 @@
-"""The foodreviews example (a text column -> token ids -> text CNN) end to end."""
+"""The foodreviews example (a text column -> TF-IDF -> MLP; token ids -> text CNN) end to end."""
 
 from __future__ import annotations
 
@@ -28,13 +28,35 @@ def test_quick_run_writes_a_valid_submission(tmp_path: Path) -> None:
         "competition=foodreviews",
         f"competition.data_dir={data_dir}",
         f"hydra.run.dir={run_dir}",
+        "trainer.epochs=3",
+        "trainer.verbose=0",
+        "cv.n_splits=2",
+    )
+    # TF-IDF + MLP learns within 3 epochs (measured: CV ~0.8 from the third epoch on)
+    assert scores(run_dir)["cv"] >= 0.72
+    assert held_out_accuracy(run_dir) >= 0.72
+    assert "score" not in pd.read_csv(data_dir / "test.csv").columns
+    check_run_directory(run_dir, data_dir, n_folds=2, id_column="id")
+    assert set(pd.read_csv(run_dir / "submission.csv")["score"]) <= {"great", "other"}
+    tfidf = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
+    assert tfidf["column"] == "review" and tfidf["n_features"] == 10000
+    assert len(tfidf["vocabulary"]) == len(tfidf["idf"]) == 10000
+    assert tfidf["n_documents"] == 2000  # fitted on the fold's training half only
+
+
+def test_quick_token_id_run_writes_a_valid_submission(tmp_path: Path) -> None:
+    data_dir = tmp_path / "foodreviews"
+    run_dir = tmp_path / "run"
+    run_script(
+        "train.py",
+        "competition=foodreviews_tokens",
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
         "trainer.epochs=1",
         "trainer.verbose=0",
         "cv.n_splits=2",
     )
-    assert "score" not in pd.read_csv(data_dir / "test.csv").columns
     check_run_directory(run_dir, data_dir, n_folds=2, id_column="id")
-    assert set(pd.read_csv(run_dir / "submission.csv")["score"]) <= {"great", "other"}
     vocabulary = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
     assert vocabulary["column"] == "review" and vocabulary["max_length"] == 200
     assert vocabulary["n_documents"] == 2000  # fitted on the fold's training half only
@@ -51,5 +73,7 @@ def test_default_foodreviews_run_meets_the_bar(tmp_path: Path) -> None:
         f"hydra.run.dir={run_dir}",
     )
     check_run_directory(run_dir, data_dir, n_folds=5, id_column="id")
-    assert scores(run_dir)["cv"] >= 0.75
-    assert held_out_accuracy(run_dir) >= 0.78
+    # measured: CV 0.822, held-out 0.810 (README "Quality"); TF-IDF + logistic regression
+    # on the same folds: 0.813 / 0.808
+    assert scores(run_dir)["cv"] >= 0.80
+    assert held_out_accuracy(run_dir) >= 0.79
