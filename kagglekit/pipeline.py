@@ -331,18 +331,9 @@ def run(
     )
 
     scores = score_oof(result, codec, parts.metric, y)
-    id_name = spec.id_column or "row"
-    oof_frame = prediction_frame(result.oof, codec, data.train_ids, id_name)
-    oof_frame.insert(1, "fold", folds)
-    paths = {
-        "oof": save_array(run_dir / "oof.npy", result.oof),
-        "oof_csv": write_csv(run_dir / "oof.csv", oof_frame),
-        "test_pred": save_array(run_dir / "test_pred.npy", result.test_pred),
-        "test_pred_csv": write_csv(
-            run_dir / "test_pred.csv",
-            prediction_frame(result.test_pred, codec, data.test_ids, id_name),
-        ),
-    }
+    paths = write_predictions(
+        run_dir, result.oof, result.test_pred, codec, data, folds, spec.id_column or "row"
+    )
     scores.update(
         competition=spec.name,
         task=spec.task.value,
@@ -414,6 +405,29 @@ def dummy_predictions(codec: TargetCodec, n_rows: int) -> np.ndarray:
     if codec.task is Task.MULTILABEL:
         return np.full((n_rows, len(codec.columns)), 0.5)
     return np.zeros((n_rows, len(codec.columns)))
+
+
+def write_predictions(
+    run_dir: Path,
+    oof: np.ndarray,
+    test_pred: np.ndarray,
+    codec: TargetCodec,
+    data: CompetitionData,
+    folds: np.ndarray,
+    id_name: str,
+) -> dict[str, Path]:
+    """``oof.npy``/``oof.csv`` (with each row's fold) and ``test_pred.npy``/``test_pred.csv``."""
+    oof_frame = prediction_frame(oof, codec, data.train_ids, id_name)
+    oof_frame.insert(1, "fold", folds)
+    return {
+        "oof": save_array(run_dir / "oof.npy", oof),
+        "oof_csv": write_csv(run_dir / "oof.csv", oof_frame),
+        "test_pred": save_array(run_dir / "test_pred.npy", test_pred),
+        "test_pred_csv": write_csv(
+            run_dir / "test_pred.csv",
+            prediction_frame(test_pred, codec, data.test_ids, id_name),
+        ),
+    }
 
 
 def make_submission(

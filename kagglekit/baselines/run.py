@@ -22,7 +22,7 @@ from kagglekit import cv as cvlib
 from kagglekit.baselines.kinds import Kind, data_kind
 from kagglekit.baselines.models import DESCRIPTIONS, BaselineSettings, make_model, model_names
 from kagglekit.data.loading import CompetitionData, check_features, load_competition
-from kagglekit.files import read_json, save_array, write_csv, write_json, write_text
+from kagglekit.files import read_json, save_array, write_json, write_text
 from kagglekit.metrics import Metric
 from kagglekit.targets import TargetCodec
 
@@ -115,7 +115,7 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     """Fit the baseline(s) for the competition's kind of data on the run's folds (all, or
     ``trainer.folds``) and write the run directory; ``parts`` is the run's
     :class:`~kagglekit.pipeline.RunParts`."""
-    from kagglekit.pipeline import make_codec, make_folds, make_submission, prediction_frame
+    from kagglekit.pipeline import make_codec, make_folds, make_submission, write_predictions
 
     started = time.perf_counter()
     spec, metric = parts.spec, parts.metric
@@ -161,18 +161,9 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
             folder / "state.json", {"status": "complete", "score": score, "model": best.name}
         )
 
-    id_name = spec.id_column or "row"
-    oof_frame = prediction_frame(best.oof, codec, data.train_ids, id_name)
-    oof_frame.insert(1, "fold", folds)
-    paths = {
-        "oof": save_array(run_dir / "oof.npy", best.oof),
-        "oof_csv": write_csv(run_dir / "oof.csv", oof_frame),
-        "test_pred": save_array(run_dir / "test_pred.npy", best.test_pred),
-        "test_pred_csv": write_csv(
-            run_dir / "test_pred.csv",
-            prediction_frame(best.test_pred, codec, data.test_ids, id_name),
-        ),
-    }
+    paths = write_predictions(
+        run_dir, best.oof, best.test_pred, codec, data, folds, spec.id_column or "row"
+    )
     fold_scores = [best.fold_scores[k] for k in selected]
     scores = {
         "metric": metric.name,
