@@ -52,6 +52,13 @@ def flatten(config: Mapping[Any, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def run_name(run_dir: Path) -> str:
+    """The run's folder name; a sweep's trial (``<sweep dir>/trials/<n>``) is ``<sweep>-trial<n>``."""
+    if run_dir.name.isdigit() and run_dir.parent.name == "trials":
+        return f"{run_dir.parent.parent.name}-trial{run_dir.name}"
+    return run_dir.name
+
+
 def _require(module: str, option: str, install: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise TrackingError(
@@ -145,7 +152,7 @@ class MlflowLogger(RunLogger):
         found = self.client.get_experiment_by_name(name)
         experiment_id = found.experiment_id if found else self.client.create_experiment(name)
         run = self.client.create_run(
-            experiment_id, run_name=run_dir.name, tags={"kagglekit.run_dir": str(run_dir)}
+            experiment_id, run_name=run_name(run_dir), tags={"kagglekit.run_dir": str(run_dir)}
         )
         self.run_id = run.info.run_id
         items = [Param(k, v[:6000]) for k, v in params.items()]
@@ -233,7 +240,7 @@ class WandbLogger(RunLogger):
         self.run = wandb.init(
             project=self.project or experiment,
             entity=self.entity,
-            name=run_dir.name,
+            name=run_name(run_dir),
             dir=str(run_dir),
             mode=os.environ.get("WANDB_MODE") or self.mode,  # type: ignore[arg-type]
             config=params,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +106,20 @@ def test_wandb_offline_run_writes_the_summary(
     quick_run(titanic_data, run_dir, "logger=wandb", "logger.mode=offline")
     (offline,) = (run_dir / "wandb").glob("offline-run-*")
     (run_file,) = offline.glob("run-*.wandb")
-    records = wandb_records(run_file)
-    summary = {
-        item.key: json.loads(item.value_json)
-        for r in records
-        if r.WhichOneof("record_type") == "summary"
-        for item in r.summary.update
-        if item.key
-    }
+    deadline = time.monotonic() + 20  # wandb-core (a separate process) may still be writing
+    while True:
+        records = wandb_records(run_file)
+        summary = {
+            item.key: json.loads(item.value_json)
+            for r in records
+            if r.WhichOneof("record_type") == "summary"
+            for item in r.summary.update
+            if item.key
+        }
+        if "cv" in summary or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "cv" in summary, f"no CV in the offline run's summary: {sorted(summary)}"
     scores = json.loads((run_dir / "scores.json").read_text())
     assert summary["cv"] == pytest.approx(scores["cv"])
     assert summary["fold_1/score"] == pytest.approx(scores["folds"][1])
@@ -211,3 +218,4 @@ def test_a_sweep_logs_one_run_per_trial(titanic_data: Path, tmp_path: Path) -> N
     assert len(runs) == 2
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert len({r.data.params["optimizer.learning_rate"] for r in runs}) == 2
+    assert {r.info.run_name for r in runs} == {"sweep-trial0", "sweep-trial1"}
