@@ -45,6 +45,7 @@ from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.targets import TargetCodec
+from kagglekit.tracking import RunLogger, SafeLogger, flatten
 from kagglekit.training.crossval import (
     CVResult,
     FoldHooks,
@@ -70,6 +71,7 @@ class RunParts:
     make_optimizer: Any
     callbacks: list[Any]
     metric: Metric
+    logger: RunLogger = field(default_factory=RunLogger)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def build_parts(cfg: DictConfig) -> RunParts:
         make_optimizer=instantiate(cfg.optimizer, _convert_="all"),
         callbacks=callbacks,
         metric=get_metric(spec.metric),
+        logger=_build(cfg.logger, "logger") if cfg.get("logger") is not None else RunLogger(),
     )
 
 
@@ -142,6 +145,8 @@ def train(
     install_log_filter()
     with hold(run_dir) as rundir:
         parts = build_parts(cfg)
+        tracker = SafeLogger(parts.logger)
+        tracker.check()  # a missing package stops the run before training
         ensure_prepared(parts.spec)
         fingerprint = make_fingerprint(
             cfg, run_files(parts.spec), previous=rundir.read_fingerprint()
@@ -154,18 +159,49 @@ def train(
         mask_files(rundir.hydra_dir)
         write_text(rundir.config, mask_credentials(OmegaConf.to_yaml(cfg, resolve=True)))
         rundir.write_fingerprint(fingerprint)
+        params = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(params, dict)
+        tracker.start(rundir.path, parts.spec.name, flatten(params))
         try:
-            result = run(parts, rundir.path, hooks, fingerprint=fingerprint)
+            result = run(parts, rundir.path, with_tracking(hooks, tracker), fingerprint=fingerprint)
             if parts.settings.baseline:  # the classical baseline on the same folds
                 from kagglekit.baselines import baseline_next_to
 
                 config_text = rundir.config.read_text()
                 baseline = instantiate(cfg.baseline, _convert_="all")
                 baseline_next_to(rundir.path, parts, baseline, config_text)
+            track_result(tracker, result)
+            tracker.close()
             return result
         except BaseException as exc:
             rundir.mark_failed(exc)
+            tracker.close(failed=True)
             raise
+
+
+def with_tracking(hooks: FoldHooks | None, tracker: SafeLogger) -> FoldHooks:
+    """``hooks`` with the tracker's per-fold callback added (before the caller's, so that a
+    pruning callback that stops a fold does not hide that epoch from the tracker)."""
+    extra = hooks.callbacks if hooks is not None else None
+
+    def callbacks(k: int) -> list[Any]:
+        return [*tracker.fold_callbacks(k), *(extra(k) if extra is not None else [])]
+
+    return FoldHooks(callbacks=callbacks, on_fold_end=hooks.on_fold_end if hooks else None)
+
+
+def track_result(tracker: SafeLogger, result: RunResult) -> None:
+    """Send the scores and the run's main files (submission, scores, report) to the tracker."""
+    import json
+
+    scores_path = result.paths.get("scores", result.run_dir / "scores.json")
+    try:
+        scores = json.loads(Path(scores_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        scores = {"metric": result.metric, "cv": result.cv_score, "folds": result.fold_scores}
+    names = ["submission.csv", "scores.json", "report.html"]
+    artifacts = [result.run_dir / n for n in names if (result.run_dir / n).is_file()]
+    tracker.finish(scores, artifacts)
 
 
 def run_files(spec: CompetitionSpec) -> dict[str, Path | None]:
