@@ -54,6 +54,7 @@ def test_params_are_flat_and_masked() -> None:
 
 
 def test_mlflow_run_has_params_epochs_scores_and_files(titanic_data: Path, tmp_path: Path) -> None:
+    pytest.importorskip("mlflow", reason="the tracking extra: pip install -e '.[tracking]'")
     from mlflow.tracking import MlflowClient
 
     uri = (tmp_path / "mlruns").as_uri()
@@ -100,6 +101,7 @@ def wandb_records(path: Path) -> list[Any]:
 def test_wandb_offline_run_writes_the_summary(
     titanic_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pytest.importorskip("wandb", reason="the tracking extra: pip install -e '.[tracking]'")
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     run_dir = tmp_path / "run"
@@ -182,6 +184,8 @@ def test_a_sweep_logs_one_run_per_trial(titanic_data: Path, tmp_path: Path) -> N
     """Each trial trains through ``pipeline.train``, so it is one tracked run (named after its
     trial directory)."""
     import optuna
+
+    pytest.importorskip("mlflow", reason="the tracking extra: pip install -e '.[tracking]'")
     from mlflow.tracking import MlflowClient
 
     from kagglekit.tuning.pruning import PruningSettings
