@@ -4,6 +4,7 @@ one device, and resume after a kill."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,11 @@ from kagglekit.training.batches import EpochBatches
 from kagglekit.training.devices import DistributionError, EvenBatches, device_distribution
 from kagglekit.training.input_batches import InputBatches
 from tests.reliability.helpers import ROOT, backup_epoch, kill_when, run, train_command
+
+needs_jax = pytest.mark.skipif(
+    importlib.util.find_spec("jax") is None,
+    reason="runs a JAX subprocess: pip install -e '.[jax]' (CI: the JAX venv step)",
+)
 
 TWO_DEVICES = {
     "KERAS_BACKEND": "jax",
@@ -104,6 +110,7 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": path, **extra}
 
 
+@needs_jax
 def test_data_parallel_lays_variables_and_batches_on_two_devices() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", LAYOUT_CHECK],
@@ -140,6 +147,7 @@ def _cv(run_dir: Path) -> float:
     return float(json.loads((run_dir / "scores.json").read_text())["cv"])
 
 
+@needs_jax
 @pytest.mark.slow
 def test_digits_on_two_devices_matches_one_device(
     on_two_devices: tuple[Path, Path], tmp_path: Path
@@ -156,6 +164,7 @@ def test_digits_on_two_devices_matches_one_device(
     assert _cv(parallel) >= 0.2
 
 
+@needs_jax
 @pytest.mark.slow
 def test_digits_on_two_devices_resumes_after_a_kill(
     on_two_devices: tuple[Path, Path], tmp_path: Path
