@@ -25,7 +25,7 @@ import pandas as pd
 
 from kagglekit.competition import Task
 from kagglekit.errors import KagglekitError
-from kagglekit.files import write_text
+from kagglekit.files import load_array, write_text
 from kagglekit.redact import mask_credentials
 from kagglekit.report import figures
 
@@ -341,7 +341,7 @@ def diagnostics_section(directory: Path, truth: Truth | None, scores: Mapping[st
     try:
         if truth is None:
             truth = load_truth(directory)
-        oof = np.load(oof_file)
+        oof = load_array(oof_file)
         return head + diagnostics(oof, truth)
     except Exception as exc:  # the data may be gone; the rest of the page still helps
         log.warning("Out-of-fold diagnostics of %s skipped: %s", directory, exc)
