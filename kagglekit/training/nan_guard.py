@@ -20,9 +20,8 @@ class NanGuard(keras.callbacks.Callback):
     """Like ``keras.callbacks.TerminateOnNaN``, but records the epoch and batch so the fold can
     fail with a clear message (policy ``error``) or keep its last good checkpoint (``stop``)."""
 
-    # checked per batch but needs no answer before the next step: Keras may run it in a
-    # worker thread (JAX, torch) instead of waiting for every step's loss
-    async_safe = True
+    # Not ``async_safe``: it sets ``model.stop_training`` from its batch hook, and on JAX a
+    # worker thread doing that races the training loop (the loop then reads donated buffers).
 
     def __init__(self) -> None:
         super().__init__()
