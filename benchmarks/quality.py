@@ -4,7 +4,7 @@
 
 Each argument names a shipped example and a run directory of it (a deep run or a baseline run);
 the held-out score compares the run's ``submission.csv`` with the example's held-out answers
-(``competitions/<name>/prepare.py:solution()``) using the competition's metric, as the e2e tests
+(``kagglekit/examples/<name>/prepare.py:solution()``) using the competition's metric, as the e2e tests
 do. Prints one line per run and a final JSON line.
 """
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from competitions.holdout import held_out_score
+from kagglekit.examples.holdout import held_out_score
 
 
 def measure(competition: str, run_dir: Path) -> dict[str, Any]:

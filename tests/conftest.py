@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 import kagglekit  # noqa: F401  (without TensorFlow: picks JAX or PyTorch before a test imports keras)
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = ROOT / "conf"
+CONF_DIR = ROOT / "kagglekit" / "conf"
 
 Compose = Callable[..., DictConfig]
 

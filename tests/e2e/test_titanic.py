@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from competitions.titanic.prepare import solution
+from kagglekit.examples.titanic.prepare import solution
 from tests.e2e.helpers import check_run_directory, run_script, scores
 
 

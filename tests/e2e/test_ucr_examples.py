@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from competitions.ucr import load_bundled
+from kagglekit.examples.ucr import load_bundled
 from tests.e2e.helpers import check_run_directory, run_script, scores
 
 
@@ -60,7 +60,7 @@ EXAMPLES = {
 
 
 def prepare_module(name: str) -> ModuleType:
-    return importlib.import_module(f"competitions.{name}.prepare")
+    return importlib.import_module(f"kagglekit.examples.{name}.prepare")
 
 
 def held_out_accuracy(name: str, run_dir: Path) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from competitions.titanic.prepare import prepare
+from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.redact import install_log_filter
 from tests.reliability.helpers import ROOT, env
 
@@ -27,7 +27,7 @@ QUICK_TITANIC = [
     "model.hidden_units=[8]",
     f"+storage={STORAGE}",
 ]
-SOURCES = ["kagglekit", "competitions", "scripts"]
+SOURCES = ["kagglekit", "scripts"]
 
 
 def entry_point(*overrides: str) -> subprocess.CompletedProcess[str]:

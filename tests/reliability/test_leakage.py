@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import KFold
 
-from competitions.titanic.prepare import prepare
 from kagglekit.cv import FoldsError
+from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.pipeline import train
 from tests.conftest import compose_config
 from tests.reliability.helpers import ROOT, env

@@ -26,9 +26,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from competitions.titanic.prepare import prepare
 from kagglekit import pipeline
 from kagglekit.data.loading import DataError
+from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.files import SaveError, atomic_path
 from kagglekit.rundir import LOCK_FILE, RunChangedError, RunDirBusyError, hold
 from tests.conftest import compose_config

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from competitions.titanic.prepare import prepare
 from kagglekit.data import load_competition
+from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.pipeline import build_parts, load_run_config, make_codec, make_submission, predict
 from kagglekit.pipeline import train as train_run
 from kagglekit.submission import SubmissionError, build_submission, validate_submission

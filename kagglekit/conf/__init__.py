@@ -1,0 +1,1 @@
+"""kagglekit's own configs (Hydra config groups), read as ``pkg://kagglekit.conf``."""
