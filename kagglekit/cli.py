@@ -24,6 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TensorFlow start-u
 import hydra
 from omegaconf import DictConfig
 
+from kagglekit.init.command import init_main
+
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 log = logging.getLogger("kagglekit")
 
@@ -485,6 +487,7 @@ COMMANDS = {
     "prepare": prepare_main,
     "blend": blend_main,
     "report": report_main,
+    "init": init_main,
 }
 
 
