@@ -32,7 +32,6 @@ GROUP_NAME = re.compile(
     r"batch|study|store|shop|author|player|team|game)(_?id)?$",
     re.IGNORECASE,
 )
-TIME_NAME = re.compile(r"(^|_)(date|datetime|time|timestamp|day|month)$", re.IGNORECASE)
 NEGATIVE_LABELS = {"0", "no", "n", "false", "f", "negative", "neg", "other", "none", "normal"}
 POSITIVE_LABELS = {"1", "yes", "y", "true", "t", "positive", "pos"}
 
@@ -451,7 +450,7 @@ def _guess_time(
         if name in skip or name not in test.columns:
             continue
         values = train[column]
-        if not (_date_like(values) or (TIME_NAME.search(name) and _date_like(values))):
+        if not _date_like(values):
             continue
         when = pd.to_datetime(values, errors="coerce", format="mixed")
         later = pd.to_datetime(test[column], errors="coerce", format="mixed")
@@ -462,6 +461,8 @@ def _guess_time(
             if future
             else "test and training rows overlap in time"
         )
+        if future and not ordered:
+            where += " (train.csv is not in time order: sort it to use cv=timeseries)"
         return (
             Guess(
                 name,
