@@ -83,6 +83,11 @@ def test_a_folder_without_train_csv_is_one_error_line(
     assert not (tmp_path / "conf").exists()
 
 
+# `kagglekit init` writes ./conf/competition/NAME.yaml; until ./conf is searched by default,
+# Hydra's --config-dir adds it to the search path. Make this () once it is.
+LOCAL_CONF: list[str] = ["--config-dir", "conf"]
+
+
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     return subprocess.run(
@@ -106,12 +111,10 @@ def test_init_then_train_runs_from_the_written_config(
     init = _cli(["init", name, "--data", data], tmp_path)
     assert init.returncode == 0, init.stderr
     run_dir = tmp_path / "run"
-    # until ./conf is searched by default, --config-dir adds it to Hydra's search path
     train = _cli(
         [
             "train",
-            "--config-dir",
-            "conf",
+            *LOCAL_CONF,
             f"competition={name}",
             "trainer.epochs=1",
             "cv.n_splits=2",

@@ -170,3 +170,51 @@ def test_a_target_found_nowhere_asks_for_target(tmp_path: Path) -> None:
         "a",
         "b",
     )
+
+
+def test_kaggle_digit_recognizer_layout_reads_28x28_8bit_pixels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    pixels = {f"pixel{i}": rng.integers(0, 256, 60) for i in range(784)}
+    pixels["pixel0"][0] = 255
+    train = pd.DataFrame({"label": np.arange(60) % 10, **pixels})
+    test = pd.DataFrame(pixels).head(20)
+    sample = pd.DataFrame({"ImageId": range(1, 21), "Label": 0})
+    inference = inspect_competition(
+        "digit-recognizer", write(tmp_path, train=train, test=test, sample_submission=sample)
+    )
+    assert inference.id_column.value is None
+    assert inference.target.value == ("label",)
+    params = inference.features.value.params
+    assert params["_target_"] == "kagglekit.data.pixels.PixelImages"
+    assert (params["prefix"], params["channels"], params["scale"]) == ("pixel", 1, 255.0)
+    assert "28x28 grey" in inference.features.reason
+    assert inference.model.value == "cnn"
+
+
+def test_rgb_photos_of_several_sizes_named_by_a_column_are_resized(tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(10)
+    (tmp_path / "train_images").mkdir(parents=True)
+    (tmp_path / "test_images").mkdir()
+    names = [f"img_{i}.jpg" for i in range(30)]
+    for i, name in enumerate(names):
+        side = 300 + 10 * (i % 3)
+        folder = "train_images" if i < 20 else "test_images"
+        pixels = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / folder / name)
+    train = pd.DataFrame({"image_id": names[:20], "label": ["cat", "dog"] * 10})
+    test = pd.DataFrame({"image_id": names[20:]})
+    sample = pd.DataFrame({"image_id": names[20:], "label": "cat"})
+    inference = inspect_competition(
+        "pets", write(tmp_path, train=train, test=test, sample_submission=sample)
+    )
+    params = inference.features.value.params
+    assert params["_target_"] == "kagglekit.data.images.ImageFolder"
+    assert params["column"] == "image_id" and params["suffix"] == ""
+    assert params["directories"] == [
+        "${competition.data_dir}/train_images",
+        "${competition.data_dir}/test_images",
+    ]
+    assert (params["size"], params["channels"]) == ([224, 224], 3)
+    assert inference.features.value.id_is_feature
