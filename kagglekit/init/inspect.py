@@ -639,7 +639,7 @@ def inspect_competition(
     unique = _unique_text(train, skip | set(drop))
     drop_reason = []
     if time.value:
-        drop_reason.append(f"{time.value!r}: a date")
+        drop_reason.append(time.reason)
     if unique:
         drop_reason.append(
             f"{', '.join(repr(c) for c in unique)}: a different text in (almost) every row, "

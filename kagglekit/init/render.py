@@ -23,7 +23,10 @@ def scalar(value: Any) -> str:
 def _comment(text: str, indent: str) -> list[str]:
     if not text:
         return []
-    return [f"{indent}# {line}" for line in textwrap.wrap(text, WIDTH - len(indent) - 2)]
+    lines = textwrap.wrap(
+        text, WIDTH - len(indent) - 2, break_long_words=False, break_on_hyphens=False
+    )
+    return [f"{indent}# {line}" for line in lines]
 
 
 class _Writer:

@@ -218,3 +218,35 @@ def test_rgb_photos_of_several_sizes_named_by_a_column_are_resized(tmp_path: Pat
     ]
     assert (params["size"], params["channels"]) == ([224, 224], 3)
     assert inference.features.value.id_is_feature
+
+
+def test_every_optional_guess_is_written_as_a_valid_competition_spec(tmp_path: Path) -> None:
+    import yaml
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from kagglekit.init import render_yaml
+
+    rng = np.random.default_rng(11)
+    classes = ["Class_1", "Class_2", "Class_3"]
+    n = 300
+    dates = pd.date_range("2024-01-01", periods=n + 60, freq="D").strftime("%Y-%m-%d")
+    train = tabular(n, rng).assign(
+        user_id=rng.integers(0, 30, n),
+        date=dates[:n],
+        Name=[f"Person number {i}" for i in range(n)],
+        target=rng.choice(classes, n),
+    )
+    test = tabular(60, rng, start=n).assign(
+        user_id=rng.integers(0, 30, 60), date=dates[n:], Name=[f"P {i}" for i in range(60)]
+    )
+    sample = pd.DataFrame({"id": test["id"], **{c: 1 / 3 for c in classes}})
+    folder = write(tmp_path, train=train, test=test, sample_submission=sample)
+    text = render_yaml(inspect_competition("all", folder))
+    spec = instantiate(OmegaConf.create(yaml.safe_load(text)).competition)
+    assert spec.class_columns == {c: c for c in classes}
+    assert spec.group_column == "user_id"
+    assert set(spec.drop_columns) == {"date", "Name"}
+    assert (spec.task, spec.submission, spec.metric) == ("multiclass", "probability", "log_loss")
+    assert "  - override /cv: timeseries" in text
+    assert "# 'date' holds dates; the test rows come after the training rows." in text
