@@ -25,6 +25,7 @@ import hydra
 from omegaconf import DictConfig
 
 from kagglekit.bundle import package_main
+from kagglekit.submit import submit_main
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 log = logging.getLogger("kagglekit")
@@ -490,6 +491,7 @@ COMMANDS = {
     "blend": blend_main,
     "report": report_main,
     "package": package_main,
+    "submit": submit_main,
 }
 
 
