@@ -5,12 +5,14 @@ on sys.path. The submission must equal the run's own byte for byte."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +250,28 @@ def test_fresh_venv_predicts_without_the_training_data(
             shutil.rmtree(data_dir)
         hidden.rename(data_dir)
     assert out.read_bytes() == (run_dir / "submission.csv").read_bytes()
+
+
+@pytest.mark.slow
+def test_an_installed_kagglekit_packages_its_own_wheel(
+    fresh_venv: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """No checkout: kagglekit installed from a wheel zips its installed files back into one."""
+    venv, bundle, env = fresh_venv
+    out = tmp_path / "again"
+    proc = subprocess.run(
+        [str(venv / "bin" / "kagglekit"), "package", str(bundle / "run"), "-o", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    info = json.loads((out / "kagglekit-bundle.json").read_text())
+    assert info["kagglekit_source"] == "zipped from the installed files"
+    with zipfile.ZipFile(out / "wheels" / info["wheels"][0]) as zf:
+        rebuilt = {n: zf.read(n) for n in zf.namelist() if not n.endswith(".dist-info/RECORD")}
+    with zipfile.ZipFile(bundle / "wheels" / info["wheels"][0]) as zf:
+        original = {n: zf.read(n) for n in zf.namelist() if not n.endswith(".dist-info/RECORD")}
+    assert rebuilt == original  # the same files, byte for byte
