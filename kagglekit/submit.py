@@ -245,7 +245,13 @@ def submit(
         raise SubmitError(
             f"kaggle competitions submit -c {slug} failed (exit {proc.returncode}): {said}"
         )
-    record = append_record(rundir.path / RECORD_FILE, row)
+    try:
+        record = append_record(rundir.path / RECORD_FILE, row)
+    except (OSError, ValueError) as exc:  # SaveError is an OSError
+        raise SubmitError(
+            f"Submitted to {slug}, but {rundir.path / RECORD_FILE} could not be updated ({exc}); "
+            f"do not submit again. The row: {row}"
+        ) from exc
     return Submitted(slug, target, record, row, output)
 
 

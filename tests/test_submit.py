@@ -223,3 +223,13 @@ def test_command_line_prints_one_error_line(
     submit_main([str(run), "-m", "msg", "--competition", "toy-comp"])
     out = capsys.readouterr().out
     assert "Submitted" in out and str(run / RECORD_FILE) in out
+
+
+def test_a_record_that_cannot_be_written_says_the_submission_went_through(
+    tmp_path: Path, fake_kaggle: Path
+) -> None:
+    run = write_run(tmp_path)
+    (run / RECORD_FILE).mkdir()  # a folder in the way: the record cannot be written
+    with pytest.raises(SubmitError, match=r"Submitted to toy-comp, but .* do not submit again"):
+        submit(run, "msg", competition="toy-comp")
+    assert len(calls(fake_kaggle)) == 1

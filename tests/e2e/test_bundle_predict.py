@@ -5,6 +5,7 @@ on sys.path. The submission must equal the run's own byte for byte."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -65,6 +66,20 @@ def writable(path: Path) -> None:
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
 
 
+@contextlib.contextmanager
+def as_on_kaggle(bundle: Path, run_dir: Path) -> Iterator[None]:
+    """The bundle read-only (a Kaggle input), and the run it was made from out of reach: no path
+    stored in the bundle may lead back to it."""
+    away = run_dir.with_name(run_dir.name + ".away")
+    read_only(bundle)
+    run_dir.rename(away)
+    try:
+        yield
+    finally:
+        away.rename(run_dir)
+        writable(bundle)
+
+
 def kaggle_input(data_dir: Path, where: Path) -> Path:
     """The competition's test side as a notebook sees it (/kaggle/input/<slug>/)."""
     where.mkdir(parents=True)
@@ -97,13 +112,11 @@ def test_predict_from_a_read_only_bundle_equals_the_run(
     kagglekit_cli("package", str(run_dir), "-o", str(bundle))
     notebook = tmp_path / "working"
     notebook.mkdir()
-    read_only(bundle)
-    try:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    expected = (run_dir / "submission.csv").read_bytes()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with as_on_kaggle(bundle, run_dir):
         out = predict_from_bundle([sys.executable, "-m", "kagglekit.cli"], bundle, notebook, env)
-    finally:
-        writable(bundle)
-    assert out.read_bytes() == (run_dir / "submission.csv").read_bytes()
+    assert out.read_bytes() == expected
     assert (bundle / "run" / "submission.csv").read_bytes() == out.read_bytes()
 
 
@@ -195,8 +208,8 @@ def test_fresh_venv_predicts_the_runs_submission(
     notebook = tmp_path / "working"
     notebook.mkdir()
     inputs = kaggle_input(data_dir, tmp_path / "input" / "titanic")
-    read_only(bundle)
-    try:
+    expected = (run_dir / "submission.csv").read_bytes()
+    with as_on_kaggle(bundle, run_dir):
         out = predict_from_bundle(
             [str(venv / "bin" / "kagglekit")],
             bundle,
@@ -209,9 +222,7 @@ def test_fresh_venv_predicts_the_runs_submission(
             "--output",
             str(notebook / "submission.csv"),
         )
-    finally:
-        writable(bundle)
-    assert out.read_bytes() == (run_dir / "submission.csv").read_bytes()
+    assert out.read_bytes() == expected
 
 
 @pytest.mark.slow
@@ -229,27 +240,27 @@ def test_fresh_venv_predicts_without_the_training_data(
     notebook = tmp_path / "working"
     notebook.mkdir()
     inputs = kaggle_input(data_dir, tmp_path / "input" / "titanic")
+    expected = (run_dir / "submission.csv").read_bytes()
     hidden = data_dir.with_name("titanic.hidden")
     data_dir.rename(hidden)
-    read_only(bundle)
     try:
-        out = predict_from_bundle(
-            [str(venv / "bin" / "kagglekit")],
-            bundle,
-            notebook,
-            env,
-            "--test",
-            str(inputs / "test.csv"),
-            "--sample-submission",
-            str(inputs / "sample_submission.csv"),
-        )
+        with as_on_kaggle(bundle, run_dir):
+            out = predict_from_bundle(
+                [str(venv / "bin" / "kagglekit")],
+                bundle,
+                notebook,
+                env,
+                "--test",
+                str(inputs / "test.csv"),
+                "--sample-submission",
+                str(inputs / "sample_submission.csv"),
+            )
         assert not data_dir.exists()  # not prepared again behind our back
     finally:
-        writable(bundle)
         if data_dir.exists():
             shutil.rmtree(data_dir)
         hidden.rename(data_dir)
-    assert out.read_bytes() == (run_dir / "submission.csv").read_bytes()
+    assert out.read_bytes() == expected
 
 
 @pytest.mark.slow
