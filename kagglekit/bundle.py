@@ -60,6 +60,7 @@ KAGGLE_MISSING = (
     "antlr4-python3-runtime",
     "optuna",
     "alembic",
+    "Mako",
     "colorlog",
     "keras",
 )
