@@ -3,8 +3,9 @@
 Two ways to make a wheel, both without network:
 
 * :func:`build_from_source` builds kagglekit from a checkout (``pip wheel --no-deps
-  --no-build-isolation --no-index``) in a temporary copy, so the checkout gets no ``build/`` or
-  ``*.egg-info`` folder.
+  --no-build-isolation --no-index``; pip's isolated build, which needs setuptools from an index,
+  only where this environment has no setuptools) in a temporary copy, so the checkout gets no
+  ``build/`` or ``*.egg-info`` folder.
 * :func:`repack_installed` zips the files of an installed pure-Python distribution (those listed
   in its ``RECORD``, each checked against its recorded SHA-256) back into a wheel: exactly the
   version installed here, with no index needed. Console scripts are not copied (pip writes them
@@ -95,28 +96,28 @@ def build_from_source(root: Path, out_dir: Path) -> Path:
             package, src / "kagglekit", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
         )
         built = Path(tmp) / "dist"
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "--isolated",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--quiet",
-            "-w",
-            str(built),
-            str(src),
-        ]
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
-        wheels = sorted(built.glob("kagglekit-*.whl"))
-        if proc.returncode != 0 or not wheels:
-            tail = " ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+        pip = [sys.executable, "-m", "pip"]
+        offline = [*pip, "--isolated", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
+        isolated = [*pip, "wheel", "--no-deps"]
+        wheels, failures = [], []
+        # offline with this environment's setuptools first; else pip's own isolated build
+        # environment, which fetches setuptools from the configured index or find-links
+        for command in (offline, isolated):
+            proc = subprocess.run(
+                [*command, "--quiet", "-w", str(built), str(src)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            wheels = sorted(built.glob("kagglekit-*.whl"))
+            if proc.returncode == 0 and wheels:
+                break
+            failures.append(" ".join((proc.stderr or proc.stdout).strip().splitlines()[-2:]))
+        if not wheels:
             raise WheelError(
-                f"Building kagglekit's wheel from {root} failed ({tail or 'no wheel written'}). "
-                "It needs pip, setuptools and wheel in this environment "
-                "(pip install setuptools wheel), or pass --wheel <kagglekit-*.whl>."
+                f"Building kagglekit's wheel from {root} failed ({' / '.join(failures)}). It "
+                "needs pip and setuptools in this environment (pip install setuptools wheel), "
+                "or pass --wheel <kagglekit-*.whl>."
             )
         target = out_dir / wheels[0].name
         shutil.copy2(wheels[0], target)
