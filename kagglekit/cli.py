@@ -487,11 +487,11 @@ COMMANDS = {
     "baseline": baseline_main,
     "tune": tune_main,
     "predict": predict_main,
+    "package": package_main,
+    "submit": submit_main,
     "prepare": prepare_main,
     "blend": blend_main,
     "report": report_main,
-    "package": package_main,
-    "submit": submit_main,
 }
 
 
