@@ -389,8 +389,10 @@ notebook, and run (Internet may stay off):
 ```
 
 `kagglekit predict` reads the run from `run/` (the bundle may stay read-only) and writes
-`submission.csv` into the current folder unless `--output` says otherwise. Predicting the same
-test file as the run gives its `run/submission.csv` byte for byte.
+`submission.csv` into the current folder unless `--output` says otherwise. On the run's Keras
+backend and versions, predicting the run's test file gives `run/submission.csv` byte for byte:
+compare the two to check the notebook's setup. (`/kaggle/input/{name}` is where Kaggle mounts
+the dataset: use the dataset's name if it differs from `{name}`.)
 
 {dep_line}
 
