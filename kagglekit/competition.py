@@ -67,6 +67,8 @@ class CompetitionSpec:
         decimal: the decimal mark of numbers in the CSV files (``,`` for ``29,5``).
         na_values: cell texts read as missing values besides pandas' defaults (``""``,
             ``NA``, ``NaN``...), e.g. ``[unknown, "?"]``.
+        kaggle_slug: the competition's name on Kaggle (``kaggle.com/competitions/<slug>``),
+            where ``kagglekit submit`` sends the submission; ``--competition`` overrides it.
     """
 
     name: str
@@ -97,6 +99,7 @@ class CompetitionSpec:
     sep: str = ","
     decimal: str = "."
     na_values: tuple[str, ...] = ()
+    kaggle_slug: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
