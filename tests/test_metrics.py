@@ -180,7 +180,9 @@ def test_better_predictions_score_better_in_the_metrics_direction():
     good = np.where(Y_BIN == 1, 0.9, 0.1)
     for name in ("accuracy", "roc_auc", "log_loss", "mcc"):
         metric = get_metric(name)
-        assert metric.is_better(score(metric, Y_BIN, good, Task.BINARY), score(metric, Y_BIN, P_BIN, Task.BINARY))
+        assert metric.is_better(
+            score(metric, Y_BIN, good, Task.BINARY), score(metric, Y_BIN, P_BIN, Task.BINARY)
+        )
 
 
 def test_unknown_metric_suggests_close_names():
