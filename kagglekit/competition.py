@@ -13,6 +13,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 SubmissionKind = Literal["label", "probability", "value"]
+Heads = Literal["single", "per_target"]
+HEADS: tuple[Heads, ...] = ("single", "per_target")
+
+
+def check_heads(heads: str) -> Heads:
+    """``heads`` is a layout of output heads; raises ``ValueError`` naming the choices."""
+    if heads not in HEADS:
+        raise ValueError(
+            f"heads={heads!r}; expected 'single' (one output head) or 'per_target' (one head per "
+            "target column)."
+        )
+    return heads
 
 
 class Task(enum.StrEnum):
@@ -90,7 +102,7 @@ class CompetitionSpec:
     class_columns: dict[str, Any] | None = None
     target_transform: Literal["none", "log1p"] = "none"
     prepare: Callable[[Path], Any] | None = None
-    heads: Literal["single", "per_target"] = "single"
+    heads: Heads = "single"
     id_is_feature: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -140,11 +152,10 @@ class CompetitionSpec:
                 f"Competition {self.name!r}: {option} needs `id_column` (the series/row id that "
                 "ties the rows together); set it in the competition config."
             )
-        if self.heads not in ("single", "per_target"):
-            raise ValueError(
-                f"Competition {self.name!r}: heads={self.heads!r}; expected 'single' (one output "
-                "head) or 'per_target' (one head per target column)."
-            )
+        try:
+            check_heads(self.heads)
+        except ValueError as exc:
+            raise ValueError(f"Competition {self.name!r}: {exc}") from None
         if self.id_is_feature and self.id_column is None:
             raise ValueError(f"Competition {self.name!r}: id_is_feature=true needs an `id_column`.")
         if self.target_transform not in ("none", "log1p"):

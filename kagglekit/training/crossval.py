@@ -28,7 +28,7 @@ from kagglekit.files import load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
 from kagglekit.report import describe_model, plot_history
 from kagglekit.rundir import WEIGHTS_FILE, FoldDir, RunDir
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callbacks import (
     AtomicModelCheckpoint,
@@ -64,7 +64,7 @@ class FoldRecipe:
     make_optimizer: OptimizerFactory
     callbacks: Sequence[CallbackFactory]
     settings: TrainerSettings
-    codec: TargetCodec
+    task: TargetTask
     metric: Metric
     forward_only: bool = False
     hooks: FoldHooks | None = None
@@ -120,7 +120,7 @@ def build_fold_model(
     return build_model(
         recipe.make_model,
         preprocessor.input_specs(),
-        recipe.codec.outputs(y_train),
+        recipe.task.outputs(y_train),
         make_optimizer=recipe.make_optimizer,
         loss=recipe.settings.loss,
         metrics=recipe.settings.metrics,
@@ -201,8 +201,7 @@ def _predict_from_weights(
         ) from exc
     batch = recipe.settings.predict_batch_size
     return [
-        recipe.codec.to_predictions(predict(model, preprocessor.transform(f), batch))
-        for f in frames
+        recipe.task.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
     ]
 
 
@@ -334,8 +333,8 @@ def train_fold(
     )
     history = fit_model(
         model,
-        (x_train, recipe.codec.for_heads(y[train_rows])),
-        (x_valid, recipe.codec.for_heads(y[valid_rows])),
+        (x_train, recipe.task.for_heads(y[train_rows])),
+        (x_valid, recipe.task.for_heads(y[valid_rows])),
         settings=recipe.settings,
         callbacks=callbacks,
         initial_epoch=initial_epoch,
@@ -354,12 +353,11 @@ def train_fold(
         save_weights(model, weights)
 
     batch = recipe.settings.predict_batch_size
-    oof = recipe.codec.to_predictions(predict(model, x_valid, batch))
-    test = recipe.codec.to_predictions(predict(model, x_test, batch))
+    oof = recipe.task.to_predictions(predict(model, x_valid, batch))
+    test = recipe.task.to_predictions(predict(model, x_test, batch))
     _check_finite(oof, f"fold {k} validation predictions")
     _check_finite(test, f"fold {k} test predictions")
-    truth = recipe.codec.encoded_truth(y[valid_rows])
-    score = recipe.metric(truth, oof, recipe.codec.task, recipe.codec.threshold)
+    score = recipe.task.score_encoded(recipe.metric, y[valid_rows], oof)
 
     save_array(folder.oof, oof)
     save_array(folder.test_pred, test)
