@@ -62,10 +62,18 @@ def write_competition(folder: Path, name: str, *, conf: Path | None = None, rows
     return data
 
 
+def kagglekit_command() -> list[str]:
+    """The ``kagglekit`` console script of this Python when it runs the kagglekit under test
+    (an installed wheel), else ``python -m kagglekit``."""
+    script = Path(sys.executable).parent / "kagglekit"
+    installed = PACKAGE_ROOT.name == "site-packages"
+    return [str(script)] if installed and script.exists() else [sys.executable, "-m", "kagglekit"]
+
+
 def run_kagglekit(
     cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m kagglekit <args>`` in ``cwd`` (no checkout on the path but the package's)."""
+    """``kagglekit <args>`` in ``cwd`` (nothing on the path but the package under test)."""
     environ = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",
@@ -74,7 +82,7 @@ def run_kagglekit(
         **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "kagglekit", *args],
+        [*kagglekit_command(), *args],
         cwd=cwd,
         env=environ,
         capture_output=True,
