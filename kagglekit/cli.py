@@ -248,6 +248,10 @@ def hydra_command_line(command: str, argv: list[str] | None) -> None:
         print(command_help(command))
         sys.exit(0)
     sys.argv = [sys.argv[0], *take_config_dirs(args)]
+    # a user's own code next to the configs (`_target_: my_features.Features`) imports from the
+    # working directory, as with `python -m kagglekit` (last, so it shadows no installed package)
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
 
 
 def command_help(command: str) -> str:

@@ -12,13 +12,19 @@ from tests.cli.user_folder import run_kagglekit, write_competition
 
 def test_train_from_a_user_folder_with_its_own_configs(tmp_path: Path) -> None:
     """./conf holds the competition; KAGGLEKIT_CONFIG_DIR holds a model/mlp.yaml that replaces
-    the shipped one; data/ and outputs/ are the working directory's."""
+    the shipped one and builds the model with the user's code (tiny_model.py); data/ and
+    outputs/ are the working directory's."""
     work = tmp_path / "my-competition"
     data = write_competition(work, "tiny")
+    # the user's own model code in the working directory, named by _target_
+    (work / "tiny_model.py").write_text(
+        "from kagglekit.models.mlp import build_mlp\n\n\n"
+        "def build(*args, **kwargs):\n    return build_mlp(*args, **kwargs)\n"
+    )
     shared = tmp_path / "shared-conf"
     (shared / "model").mkdir(parents=True)
     (shared / "model" / "mlp.yaml").write_text(
-        "_target_: kagglekit.models.mlp.build_mlp\n_partial_: true\nhidden_units: [5]\n"
+        "_target_: tiny_model.build\n_partial_: true\nhidden_units: [5]\n"
     )
     proc = run_kagglekit(
         work,
@@ -32,7 +38,12 @@ def test_train_from_a_user_folder_with_its_own_configs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = work / "outputs" / "tiny" / "run1"
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert config["model"]["hidden_units"] == [5]  # the user's mlp.yaml, not the shipped one
+    # the user's mlp.yaml, not the shipped one, and the user's code it names
+    assert config["model"] == {
+        "_target_": "tiny_model.build",
+        "_partial_": True,
+        "hidden_units": [5],
+    }
     assert Path(config["competition"]["data_dir"]) == Path("data/tiny")
     submission = pd.read_csv(run_dir / "submission.csv")
     sample = pd.read_csv(data / "sample_submission.csv")
