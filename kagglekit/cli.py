@@ -248,8 +248,13 @@ def hydra_command_line(command: str, argv: list[str] | None) -> None:
         print(command_help(command))
         sys.exit(0)
     sys.argv = [sys.argv[0], *take_config_dirs(args)]
-    # a user's own code next to the configs (`_target_: my_features.Features`) imports from the
-    # working directory, as with `python -m kagglekit` (last, so it shadows no installed package)
+    import_from_working_directory()
+
+
+def import_from_working_directory() -> None:
+    """A user's own code next to the configs (``_target_: my_features.Features``) imports from
+    the working directory, as with ``python -m kagglekit`` (appended: it shadows no installed
+    package). ``predict`` needs it too: a run's config names the same code."""
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
 
@@ -654,6 +659,7 @@ def main() -> None:
         sys.exit(2)
     command, rest = args[0], args[1:]
     sys.argv = [f"kagglekit {command}", *rest]
+    import_from_working_directory()
     COMMANDS[command](rest)
 
 
