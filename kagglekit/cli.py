@@ -243,11 +243,11 @@ def take_config_dirs(args: list[str]) -> list[str]:
 def hydra_command_line(command: str, argv: list[str] | None) -> None:
     """Prepare ``sys.argv`` for a Hydra command: ``--help`` prints kagglekit's help and exits
     (Hydra's own is ``--hydra-help``), ``--config-dir`` goes to the config search path."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = take_config_dirs(list(sys.argv[1:] if argv is None else argv))
     if "--help" in args or "-h" in args:
         print(command_help(command))
         sys.exit(0)
-    sys.argv = [sys.argv[0], *take_config_dirs(args)]
+    sys.argv = [sys.argv[0], *args]
     import_from_working_directory()
 
 
