@@ -56,7 +56,9 @@ class Composer:
 
     def __init__(self) -> None:
         GlobalHydra.instance().clear()
-        self._context = initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3")
+        self._context = initialize_config_dir(
+            config_dir=str(ROOT / "kagglekit" / "conf"), version_base="1.3"
+        )
         self._context.__enter__()
 
     def __call__(self, overrides: list[str], return_hydra_config: bool = False) -> DictConfig:

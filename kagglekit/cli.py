@@ -1,4 +1,7 @@
-"""Command line: ``kagglekit train|tune|predict|prepare|blend|report ...`` (``scripts/*.py`` call the same code).
+"""Command line: ``kagglekit <command> ...`` (``scripts/*.py`` call the same code).
+
+``kagglekit --help`` lists the commands of :data:`COMMANDS`, one line each: the first line of
+each command function's docstring.
 
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit baseline competition=titanic hydra.run.dir=outputs/titanic/run1
@@ -16,6 +19,7 @@ import errno
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,9 +30,9 @@ from omegaconf import DictConfig
 
 from kagglekit.bundle import package_main
 from kagglekit.init.command import init_main
+from kagglekit.search_path import CONF_DIR, PACKAGE_CONF
 from kagglekit.submit import submit_main
 
-CONF_DIR = Path(__file__).resolve().parent / "conf"
 log = logging.getLogger("kagglekit")
 
 
@@ -125,7 +129,7 @@ def check_command_line(args: list[str]) -> list[str]:
     if any(a.startswith("-") for a in args):
         return args  # --help, --cfg, --multirun...: Hydra's own modes
     try:
-        return check_overrides(args, CONF_DIR)
+        return check_overrides(args)
     except ConfigError as exc:
         print(f"Error in the command line:\n{exc}", file=sys.stderr)
         sys.exit(2)
@@ -194,6 +198,122 @@ def claim_run_dir(args: list[str]) -> list[str]:
     return args
 
 
+# the groups only a sweep (conf/tune.yaml) reads
+_TUNE_GROUPS = ("hparams_search", "sampler", "pruner")
+_EXAMPLES = {
+    "train": [
+        "kagglekit train competition=titanic model=mlp trainer.epochs=50",
+        "kagglekit train competition=mine cv.n_splits=10 hydra.run.dir=outputs/mine/run1",
+    ],
+    "baseline": ["kagglekit baseline competition=titanic baseline=hgb"],
+    "tune": [
+        "kagglekit tune competition=digits hparams_search=cnn n_trials=12",
+        "kagglekit tune competition=titanic hparams_search=mlp storage=postgresql://me@db/optuna",
+    ],
+}
+
+
+def take_config_dirs(args: list[str]) -> list[str]:
+    """Remove ``--config-dir DIR`` (``--config-dir=DIR``, ``-cd DIR``) from ``args`` and search
+    those folders first (:mod:`kagglekit.search_path`); one clear line and exit 2 when a named
+    folder (or ``KAGGLEKIT_CONFIG_DIR``) is not there."""
+    from kagglekit.errors import ConfigError
+    from kagglekit.search_path import set_command_line_dirs, user_config_dirs
+
+    rest: list[str] = []
+    dirs: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg in ("--config-dir", "-cd"):
+            value = next(items, None)
+            if value is None:
+                print(f"Error: {arg} needs a folder: {arg} DIR", file=sys.stderr)
+                sys.exit(2)
+            dirs.append(value)
+        elif arg.startswith("--config-dir="):
+            dirs.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+    set_command_line_dirs(dirs)
+    try:
+        user_config_dirs()
+    except ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    return rest
+
+
+def hydra_command_line(command: str, argv: list[str] | None) -> None:
+    """Prepare ``sys.argv`` for a Hydra command: ``--help`` prints kagglekit's help and exits
+    (Hydra's own is ``--hydra-help``), ``--config-dir`` goes to the config search path."""
+    args = take_config_dirs(list(sys.argv[1:] if argv is None else argv))
+    if "--help" in args or "-h" in args:
+        print(command_help(command))
+        sys.exit(0)
+    sys.argv = [sys.argv[0], *args]
+    import_from_working_directory()
+
+
+def import_from_working_directory() -> None:
+    """A user's own code next to the configs (``_target_: my_features.Features``) imports from
+    the working directory, as with ``python -m kagglekit`` (appended: it shadows no installed
+    package). ``predict`` needs it too: a run's config names the same code."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+
+
+def command_help(command: str) -> str:
+    """``kagglekit <command> --help`` of a Hydra command: usage, config groups and their
+    options (on the whole search path), the config folders, examples."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from kagglekit.search_path import user_config_dirs
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            loader = GlobalHydra.instance().config_loader()
+            groups = sorted(g for g in loader.list_groups("") if g != "hydra")
+            if command != "tune":
+                groups = [g for g in groups if g not in _TUNE_GROUPS]
+            options = {g: sorted(set(loader.get_group_options(g))) for g in groups}
+    finally:
+        GlobalHydra.instance().clear()
+    width = max(len(g) for g in options)
+    lines = [
+        f"usage: kagglekit {command} [--config-dir DIR] [group=option ...] [key=value ...]",
+        "",
+        _summary(COMMANDS[command]),
+    ]
+    if command == "tune":
+        lines += [
+            "hparams_search=<name> is required; n_trials, timeout, storage and study_name are "
+            "keys of conf/tune.yaml.",
+        ]
+    lines += ["", "config groups (group=option):"]
+    lines += [f"  {g:<{width}}  {', '.join(options[g])}" for g in options]
+    lines += [
+        "",
+        "config folders, searched in this order (a file there replaces a shipped one of the "
+        "same name):",
+    ]
+    lines += [f"  {d}" for d in user_config_dirs()]
+    lines += [f"  {CONF_DIR}  (shipped)"]
+    lines += [
+        "",
+        "options:",
+        "  --config-dir DIR  search DIR first (also KAGGLEKIT_CONFIG_DIR, then ./conf)",
+        "  --cfg job         print the composed config and exit",
+        "  -m, --multirun    one run per value of a comma-separated override",
+        "  --hydra-help      Hydra's own options",
+        "",
+        "examples:",
+        *(f"  {e}" for e in _EXAMPLES[command]),
+    ]
+    return "\n".join(lines)
+
+
 def lock_named_run_dir(args: list[str]) -> None:
     """An existing run directory named on the command line is locked at once, before the config
     is even composed: a second process on a run in progress stops within a second or two."""
@@ -216,18 +336,20 @@ def lock_named_run_dir(args: list[str]) -> None:
 
 
 def train_main(argv: list[str] | None = None) -> None:
-    """Hydra entry point; ``argv`` are overrides such as ``competition=digits``."""
+    """Cross-validate a Keras model: folds, checkpoints, OOF, scores.json, submission.csv.
+
+    Hydra entry point; ``argv`` are overrides such as ``competition=digits``.
+    """
     from kagglekit.redact import mask_standard_streams
 
-    if argv is not None:
-        sys.argv = [sys.argv[0], *argv]
+    hydra_command_line("train", argv)
     mask_standard_streams()  # before anything can print an override (a URL with a password)
     quiet_write_failures()
     lock_named_run_dir(sys.argv[1:])
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
     check_backend()
     sys.argv = [sys.argv[0], *claim_run_dir(sys.argv[1:])]
-    app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_train)
+    app = hydra.main(config_path=PACKAGE_CONF, config_name="config", version_base="1.3")(_train)
     app()
 
 
@@ -248,15 +370,17 @@ def _baseline(cfg: DictConfig) -> float:
 
 
 def baseline_main(argv: list[str] | None = None) -> None:
-    """Hydra entry point of ``kagglekit baseline``: the same config and overrides as ``train``."""
+    """Fit a classical baseline (gradient boosting, linear, MiniRocket) on the same folds.
+
+    Hydra entry point of ``kagglekit baseline``: the same config and overrides as ``train``.
+    """
     from kagglekit.redact import mask_standard_streams
 
-    if argv is not None:
-        sys.argv = [sys.argv[0], *argv]
+    hydra_command_line("baseline", argv)
     mask_standard_streams()
     sys.argv = [sys.argv[0], *check_command_line(sys.argv[1:])]
     check_backend()
-    app = hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(_baseline)
+    app = hydra.main(config_path=PACKAGE_CONF, config_name="config", version_base="1.3")(_baseline)
     app()
 
 
@@ -295,15 +419,18 @@ def _tune(cfg: DictConfig) -> float | None:
 
 
 def tune_main(argv: list[str] | None = None) -> None:
-    """Hydra entry point of a sweep (conf/tune.yaml); ``argv`` are overrides."""
-    if argv is not None:
-        sys.argv = [sys.argv[0], *argv]
+    """Search hyperparameters with Optuna: every trial is a cross-validated train run.
+
+    Hydra entry point of a sweep (conf/tune.yaml); ``argv`` are overrides.
+    """
+    hydra_command_line("tune", argv)
     check_backend()
-    app = hydra.main(config_path=str(CONF_DIR), config_name="tune", version_base="1.3")(_tune)
+    app = hydra.main(config_path=PACKAGE_CONF, config_name="tune", version_base="1.3")(_tune)
     app()
 
 
 def predict_main(argv: list[str] | None = None) -> None:
+    """Rebuild a run's submission from its fold checkpoints, without training."""
     parser = argparse.ArgumentParser(
         prog="kagglekit predict",
         description="Rebuild a run's submission from its fold checkpoints, without training.",
@@ -350,12 +477,21 @@ def predict_main(argv: list[str] | None = None) -> None:
 
 
 def prepare_main(argv: list[str] | None = None) -> None:
+    """Write a shipped example's data files (data/<competition>/)."""
     parser = argparse.ArgumentParser(
         prog="kagglekit prepare", description="Write a shipped example's data files."
     )
     parser.add_argument("competition", help="digits, titanic, ...")
     parser.add_argument("--data-dir", type=Path, default=None, help="default: data/<competition>")
+    parser.add_argument(
+        "--config-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="search DIR first for configs (also KAGGLEKIT_CONFIG_DIR, then ./conf)",
+    )
     args = parser.parse_args(argv)
+    take_config_dirs([a for d in args.config_dir for a in ("--config-dir", d)])
     from hydra import compose, initialize_config_dir
     from hydra.utils import instantiate
 
@@ -375,6 +511,7 @@ def prepare_main(argv: list[str] | None = None) -> None:
 
 
 def blend_main(argv: list[str] | None = None) -> None:
+    """Blend finished runs or a sweep's best trials into one submission."""
     from kagglekit.ensemble.methods import METHODS
 
     parser = argparse.ArgumentParser(
@@ -461,6 +598,7 @@ def blend_main(argv: list[str] | None = None) -> None:
 
 
 def report_main(argv: list[str] | None = None) -> None:
+    """(Re)write report.html for a finished run, sweep or blend directory."""
     parser = argparse.ArgumentParser(
         prog="kagglekit report",
         description="(Re)write report.html, one self-contained page, for a finished run, sweep "
@@ -483,7 +621,9 @@ def report_main(argv: list[str] | None = None) -> None:
             fail(exc)
 
 
-COMMANDS = {
+# kagglekit <name>: each function takes the arguments after the command name (None: sys.argv);
+# the first line of its docstring is its line in `kagglekit --help`
+COMMANDS: dict[str, Callable[[list[str] | None], None]] = {
     "train": train_main,
     "baseline": baseline_main,
     "tune": tune_main,
@@ -497,16 +637,38 @@ COMMANDS = {
 }
 
 
+def _summary(function: Callable[..., object]) -> str:
+    doc = (function.__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def usage() -> str:
+    """``kagglekit --help``: every command of :data:`COMMANDS`, one line each."""
+    width = max(len(name) for name in COMMANDS)
+    lines = [
+        "usage: kagglekit <command> [arguments]   (kagglekit <command> --help for its own)",
+        "",
+        "commands:",
+        *(f"  {name:<{width}}  {_summary(f)}" for name, f in COMMANDS.items()),
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
-        print(f"usage: kagglekit {{{','.join(COMMANDS)}}} ...", file=sys.stderr)
+    args = sys.argv[1:]
+    if not args:
+        print(usage(), file=sys.stderr)
         sys.exit(2)
-    command, rest = sys.argv[1], sys.argv[2:]
-    if command in ("train", "baseline", "tune"):
-        sys.argv = [f"kagglekit {command}", *rest]
-        COMMANDS[command]()
-    else:
-        COMMANDS[command](rest)
+    if args[0] in ("-h", "--help", "help"):
+        print(usage())
+        sys.exit(0)
+    if args[0] not in COMMANDS:
+        print(f"Error: no command {args[0]!r}.\n\n{usage()}", file=sys.stderr)
+        sys.exit(2)
+    command, rest = args[0], args[1:]
+    sys.argv = [f"kagglekit {command}", *rest]
+    import_from_working_directory()
+    COMMANDS[command](rest)
 
 
 if __name__ == "__main__":

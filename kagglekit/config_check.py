@@ -19,6 +19,7 @@ from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from kagglekit.errors import ConfigError
+from kagglekit.search_path import CONF_DIR
 
 __all__ = ["ConfigError", "check_complete", "check_overrides", "missing_keys"]
 
@@ -38,12 +39,15 @@ def check_complete(cfg: DictConfig) -> None:
         )
 
 
-def _options(conf_dir: Path, group: str) -> list[str]:
-    return sorted(p.stem for p in (conf_dir / group).glob("*.yaml"))
+def _options(group: str) -> list[str]:
+    """The options of a config group over the whole search path (the user's folders too)."""
+    loader = GlobalHydra.instance().config_loader()
+    return sorted(set(loader.get_group_options(group)))
 
 
-def _groups(conf_dir: Path) -> list[str]:
-    return sorted(p.name for p in conf_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+def _groups() -> list[str]:
+    loader = GlobalHydra.instance().config_loader()
+    return sorted(g for g in loader.list_groups("") if not g.startswith("."))
 
 
 def _dotted_keys(node: Any, prefix: str = "") -> list[str]:
@@ -111,16 +115,30 @@ def _target_parameters(node: DictConfig) -> set[str]:
     return {name for name, p in signature.parameters.items() if p.kind in kinds}
 
 
-def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "config") -> list[str]:
+def check_overrides(
+    overrides: list[str], conf_dir: Path = CONF_DIR, config_name: str = "config"
+) -> list[str]:
     """Raise :class:`ConfigError` for unknown keys/options or wrongly typed values.
+
+    Config groups and options are looked up on Hydra's search path: for kagglekit's own
+    ``conf_dir`` that is the user's config folders first (see :mod:`kagglekit.search_path`).
 
     Returns the overrides to pass on to Hydra: a parameter of a ``_target_`` that its YAML file
     leaves out (``competition.group_column=patient``, ``model.name=big``) is accepted and turned
     into Hydra's ``+key=value`` form, so any argument of the object a node builds can be set.
     """
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+            return _check_overrides(overrides, config_name)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _check_overrides(overrides: list[str], config_name: str) -> list[str]:
     rewritten = list(overrides)
     parsed = OverridesParser.create().parse_overrides(overrides)
-    groups = _groups(conf_dir)
+    groups = _groups()
     choices: list[str] = []
     problems: list[str] = []
     values: list[tuple[str, Any, Override]] = []
@@ -138,7 +156,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
         if key in groups:
             value = override.value()
             names = value if isinstance(value, list) else [value]
-            known = _options(conf_dir, key)
+            known = _options(key)
             for name in names:
                 if str(name) not in known and name is not None:
                     problems.append(
@@ -153,12 +171,7 @@ def check_overrides(overrides: list[str], conf_dir: Path, config_name: str = "co
         raise ConfigError("\n".join(problems))
     if not values:
         return rewritten
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
-            base = compose(config_name, overrides=choices)
-    finally:
-        GlobalHydra.instance().clear()
+    base = compose(config_name, overrides=choices)
     all_keys = _dotted_keys(base)
     for key, value, override in values:
         parent, _, leaf = key.rpartition(".")

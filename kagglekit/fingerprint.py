@@ -36,6 +36,7 @@ VERSION = 1
 COSMETIC_KEYS = (
     "restart",
     "trainer.verbose",
+    "trainer.progress",
     "trainer.folds",
     "trainer.predict_batch_size",
     "trainer.backup",

@@ -17,9 +17,10 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
 import kagglekit  # noqa: F401  (without TensorFlow: picks JAX or PyTorch before a test imports keras)
+from kagglekit.search_path import CONF_DIR as SHIPPED_CONF
 
 ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = ROOT / "kagglekit" / "conf"
+CONF_DIR = SHIPPED_CONF  # the configs of the kagglekit under test (a checkout or a wheel)
 
 Compose = Callable[..., DictConfig]
 

@@ -49,6 +49,7 @@ from kagglekit.training.fit import (
 )
 from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
 from kagglekit.training.precision import dtype_policy
+from kagglekit.training.progress import FoldProgress, RunProgress
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ def run_fold(
     folds: np.ndarray,
     run_dir: Path,
     test_key: str | None = None,
+    progress: FoldProgress | None = None,
 ) -> FoldResult:
     """Train fold ``k``, or reuse it when it is complete.
 
@@ -257,7 +259,15 @@ def run_fold(
     keras.backend.clear_session()  # before the scope: it resets Keras' global dtype policy
     with fold_scope(recipe.settings):
         return train_fold(
-            k, recipe, train_frame, y, test_frame, (train_rows, valid_rows), directory, test_key
+            k,
+            recipe,
+            train_frame,
+            y,
+            test_frame,
+            (train_rows, valid_rows),
+            directory,
+            test_key,
+            progress,
         )
 
 
@@ -302,6 +312,7 @@ def train_fold(
     rows: tuple[np.ndarray, np.ndarray],
     directory: Path,
     test_key: str | None = None,
+    progress: FoldProgress | None = None,
 ) -> FoldResult:
     train_rows, valid_rows = rows
     folder = FoldDir(directory)
@@ -322,6 +333,8 @@ def train_fold(
         if recipe.hooks is not None and recipe.hooks.callbacks is not None
         else []
     )
+    if progress is not None:
+        extra.append(progress)
     callbacks, guard, backup = fold_callbacks(recipe.callbacks, recipe.settings, folder.path, extra)
     initial_epoch = backup.restore(model) if backup is not None else 0
     log.info(
@@ -416,11 +429,18 @@ def cross_validate(
             f"trainer.folds names fold(s) {unknown}, but there are {n_folds(folds)} folds."
         )
     results = []
-    for k in selected:
-        result = run_fold(k, recipe, train_frame, y, test_frame, folds, run_dir, test_key)
-        results.append(result)
-        if recipe.hooks is not None and recipe.hooks.on_fold_end is not None:
-            recipe.hooks.on_fold_end(result)
+    progress = RunProgress(
+        len(selected), recipe.settings.epochs, terminal=None if recipe.settings.progress else False
+    )
+    with progress:
+        for position, k in enumerate(selected, start=1):
+            callback = progress.fold(k, position) if recipe.settings.progress else None
+            result = run_fold(
+                k, recipe, train_frame, y, test_frame, folds, run_dir, test_key, callback
+            )
+            results.append(result)
+            if recipe.hooks is not None and recipe.hooks.on_fold_end is not None:
+                recipe.hooks.on_fold_end(result)
     width = results[0].oof.reshape(len(results[0].oof), -1).shape[1]
     oof = np.full((len(train_frame), width), np.nan)
     for result in results:

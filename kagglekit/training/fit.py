@@ -35,7 +35,8 @@ class TrainerSettings:
     epochs: int = 30
     batch_size: int = 64
     seed: int = 42
-    verbose: int = 2
+    verbose: int = 0
+    progress: bool = True
     shuffle: bool = True
     predict_batch_size: int = 1024
     loss: Any = None

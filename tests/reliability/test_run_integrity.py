@@ -197,7 +197,13 @@ def test_train_refuses_too_when_called_directly(trained: Path, titanic: Path) ->
 def test_cosmetic_keys_resume(trained: Path, titanic: Path, tmp_path: Path) -> None:
     run_dir = _copy(trained, tmp_path / "run")
     folds = {k: (run_dir / f"fold_{k}" / "state.json").read_bytes() for k in range(2)}
-    result = train_here(run_dir, titanic, "trainer.verbose=2", "trainer.predict_batch_size=64")
+    result = train_here(
+        run_dir,
+        titanic,
+        "trainer.verbose=2",
+        "trainer.progress=false",
+        "trainer.predict_batch_size=64",
+    )
     assert {k: (run_dir / f"fold_{k}" / "state.json").read_bytes() for k in range(2)} == folds
     assert result.cv_score == json.loads((trained / "scores.json").read_text())["cv"]
 
