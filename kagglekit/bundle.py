@@ -406,6 +406,7 @@ the dataset: use the dataset's name if it differs from `{name}`.)
 
 
 def package_main(argv: list[str] | None = None) -> None:
+    """Bundle a finished run for an offline Kaggle notebook (wheel, configs, weights)."""
     parser = argparse.ArgumentParser(
         prog="kagglekit package",
         description="Write a self-contained bundle of a finished run (kagglekit's wheel, the "

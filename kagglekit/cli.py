@@ -3,6 +3,7 @@
 ``kagglekit --help`` lists the commands of :data:`COMMANDS`, one line each: the first line of
 each command function's docstring.
 
+kagglekit init my-comp --data data/my-comp
 kagglekit train competition=titanic model=mlp trainer.epochs=50
 kagglekit baseline competition=titanic hydra.run.dir=outputs/titanic/run1
 kagglekit tune competition=digits hparams_search=cnn n_trials=12
@@ -10,6 +11,8 @@ kagglekit predict outputs/titanic/2026-11-26_10-00-00
 kagglekit prepare digits
 kagglekit blend outputs/titanic/run-a outputs/titanic/run-b --method weights
 kagglekit report outputs/titanic/2026-11-26_10-00-00
+kagglekit package outputs/titanic/2026-11-26_10-00-00 -o bundle/
+kagglekit submit outputs/titanic/2026-11-26_10-00-00 -m "mlp 5-fold"
 """
 
 from __future__ import annotations
@@ -624,16 +627,16 @@ def report_main(argv: list[str] | None = None) -> None:
 # kagglekit <name>: each function takes the arguments after the command name (None: sys.argv);
 # the first line of its docstring is its line in `kagglekit --help`
 COMMANDS: dict[str, Callable[[list[str] | None], None]] = {
+    "init": init_main,
+    "prepare": prepare_main,
     "train": train_main,
     "baseline": baseline_main,
     "tune": tune_main,
     "predict": predict_main,
-    "package": package_main,
-    "submit": submit_main,
-    "prepare": prepare_main,
     "blend": blend_main,
     "report": report_main,
-    "init": init_main,
+    "package": package_main,
+    "submit": submit_main,
 }
 
 

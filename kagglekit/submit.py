@@ -256,6 +256,7 @@ def submit(
 
 
 def submit_main(argv: list[str] | None = None) -> None:
+    """Validate a run's submission.csv and send it with the kaggle client; log it."""
     parser = argparse.ArgumentParser(
         prog="kagglekit submit",
         description="Check a run's submission.csv against the sample submission, send it with "

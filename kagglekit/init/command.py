@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def init_main(argv: list[str] | None = None) -> None:
+    """Inspect a downloaded competition's files and write conf/competition/<name>.yaml."""
     args = _parser().parse_args(argv)
     from kagglekit.init.inspect import inspect_competition
     from kagglekit.init.render import render_yaml
