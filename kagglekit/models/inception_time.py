@@ -14,9 +14,8 @@ from typing import Any
 
 import keras
 
-from kagglekit.models.blocks import make_input
+from kagglekit.models.blocks import make_input, require_series
 from kagglekit.models.keras_objects import fresh_initializer
-from kagglekit.models.sequence_layers import require_series
 from kagglekit.models.series_blocks import Padding, ensemble_heads
 from kagglekit.models.specs import ModelInputs, ModelOutputs, single_input
 
