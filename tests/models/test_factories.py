@@ -22,9 +22,7 @@ EXAMPLE_INPUTS = {
     "kagglekit.models.blocks.TokenEmbedding": {
         "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
     },
-    "kagglekit.models.fcn.build_fcn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
-    "kagglekit.models.fcn.build_resnet1d": {"sequence": InputSpec((12, 2), mask_value=0.0)},
-    "kagglekit.models.inception_time.build_inception_time": {
+    "kagglekit.models.series_blocks.build_series_network": {
         "sequence": InputSpec((12, 2), mask_value=0.0)
     },
     "kagglekit.models.backbone.build_backbone": {"image": InputSpec((8, 8, 1))},
