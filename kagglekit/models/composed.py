@@ -20,13 +20,11 @@ from typing import Any, Protocol
 import keras
 
 from kagglekit.models.blocks import DenseHead
-from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs, single_input
+from kagglekit.models.specs import ModelInputs, ModelOutputs
 
 
 class Stem(Protocol):
-    def __call__(
-        self, name: str, spec: InputSpec, *, mask: bool | None
-    ) -> tuple[keras.KerasTensor, Any]: ...
+    def __call__(self, inputs: ModelInputs, *, mask: bool | None) -> tuple[Any, Any]: ...
 
 
 class Body(Protocol):
@@ -52,13 +50,13 @@ def build_composed(
     outputs: ModelOutputs,
     *,
     stem: Stem,
-    body: Body | Sequence[Body],
+    body: Body | Sequence[Body] = (),
     pooling: Pooling | None = None,
     head: Head | None = None,
     masking: bool | None = None,
     name: str = "model",
 ) -> keras.Model:
-    """One input -> ``stem`` -> ``body`` (one block, or several applied in order) ->
+    """Inputs -> ``stem`` -> ``body`` (one block, several applied in order, or none) ->
     ``pooling`` -> ``head`` (default: :class:`~kagglekit.models.blocks.DenseHead`, no hidden
     layers).
 
@@ -72,10 +70,7 @@ def build_composed(
     final state when there is no pooling or the pooling is ``last``.
     """
     bodies = list(body) if isinstance(body, Sequence) else [body]
-    if not bodies:
-        raise ValueError("build_composed got an empty body: give at least one block.")
-    input_name, spec = single_input(inputs, "build_composed")
-    x_in, x = stem(input_name, spec, mask=masking if bodies[0].takes_mask else False)
+    x_in, x = stem(inputs, mask=masking if bodies and bodies[0].takes_mask else False)
     keep_steps = pooling is not None and pooling.reads_steps
     for i, block in enumerate(bodies):
         x = block(x, sequences=keep_steps or i < len(bodies) - 1)

@@ -26,7 +26,7 @@ EXAMPLE_INPUTS = {
         "sequence": InputSpec((12, 2), mask_value=0.0)
     },
     "kagglekit.models.backbone.build_backbone": {"image": InputSpec((8, 8, 1))},
-    "kagglekit.models.multi_input.build_multi_input": {
+    "kagglekit.models.branches.InputBranches": {
         "numeric": InputSpec((5,)),
         "cat_color": InputSpec((1,), dtype="int32", vocabulary=7),
         "cat_size": InputSpec((1,), dtype="int32", vocabulary=4),

@@ -188,7 +188,7 @@ def test_blocks_refuse_the_wrong_kind_of_input():
         build_rnn(series, cell="transformer")
     with pytest.raises(ConfigError, match=r"model.pooling.mode must be one of"):
         build_rnn(series, pooling="attention")
-    with pytest.raises(ValueError, match="build_composed takes one input"):
+    with pytest.raises(ValueError, match=r"model.stem SeriesInput takes one input"):
         build_rnn({**series, "other": InputSpec((8, 1))})
 
 

@@ -1,9 +1,10 @@
 """Model inputs from specs, and the stems of a composed model (its input -> first features).
 
-A stem is called with the input's name, its :class:`InputSpec` and ``mask``: whether to mask
-padding for the body (``False`` when the first body block takes no Keras mask, else the model's
-``masking``: ``None`` lets the stem decide from the data). It returns the ``keras.Input`` and
-the tensor the body reads.
+A stem is called with the model's input specs and ``mask``: whether to mask padding for the
+body (``False`` when the first body block takes no Keras mask, else the model's ``masking``:
+``None`` lets the stem decide from the data). It returns what ``keras.Model`` takes as inputs
+(one ``keras.Input``, or a dict of them) and the tensor the body reads. These stems read one
+input; :class:`kagglekit.models.branches.InputBranches` reads any mix.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import keras
 
 from kagglekit.errors import ConfigError
 from kagglekit.models.keras_objects import fresh_initializer
-from kagglekit.models.specs import InputSpec, ModelInputs
+from kagglekit.models.specs import InputSpec, ModelInputs, single_input
 
 
 def make_inputs(inputs: ModelInputs) -> dict[str, keras.KerasTensor]:
@@ -68,9 +69,8 @@ class SeriesInput:
     leaves them in.
     """
 
-    def __call__(
-        self, name: str, spec: InputSpec, *, mask: bool | None
-    ) -> tuple[keras.KerasTensor, Any]:
+    def __call__(self, inputs: ModelInputs, *, mask: bool | None) -> tuple[Any, Any]:
+        name, spec = single_input(inputs, "model.stem SeriesInput")
         require_series(spec, "model.stem SeriesInput")
         x_in = make_input(name, spec)
         return x_in, mask_padding(x_in, spec, mask)
@@ -94,9 +94,8 @@ class TokenEmbedding:
     constraint: Any = None
     dropout: float = 0.0
 
-    def __call__(
-        self, name: str, spec: InputSpec, *, mask: bool | None
-    ) -> tuple[keras.KerasTensor, Any]:
+    def __call__(self, inputs: ModelInputs, *, mask: bool | None) -> tuple[Any, Any]:
+        name, spec = single_input(inputs, "model.stem TokenEmbedding")
         vocabulary = require_tokens(spec, "model.stem TokenEmbedding")
         x_in = make_input(name, spec)
         x = keras.layers.Embedding(
