@@ -243,3 +243,19 @@ def test_masked_max_pooling_ignores_masked_steps_and_saves(tmp_path):
     model.save(tmp_path / "model.keras")
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
     np.testing.assert_array_equal(reloaded.predict(batch, verbose=0), expected)
+
+
+def test_the_config_check_knows_each_blocks_options():
+    """``model.body.<option>`` is checked against the block's own parameters: one it leaves out
+    of the YAML is added (``+``), a misspelt one is refused with the block's keys."""
+    from kagglekit.config_check import check_overrides
+    from tests.conftest import CONF_DIR
+
+    accepted = check_overrides(
+        ["model=cnn_rnn", "model.body.1.units=[8]", "model.body.0.dilation_rate=2"], CONF_DIR
+    )
+    assert accepted == ["model=cnn_rnn", "model.body.1.units=[8]", "+model.body.0.dilation_rate=2"]
+    accepted = check_overrides(["model=lstm", "model.body.bias_regularizer=l2"], CONF_DIR)
+    assert accepted == ["model=lstm", "+model.body.bias_regularizer=l2"]
+    with pytest.raises(ConfigError, match=r"Did you mean 'model\.body\.units'"):
+        check_overrides(["model=lstm", "model.body.unitz=[8]"], CONF_DIR)
