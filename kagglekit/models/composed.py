@@ -58,16 +58,14 @@ def build_composed(
 ) -> keras.Model:
     """Inputs -> ``stem`` -> ``body`` (one block, several applied in order, or none) ->
     ``pooling`` -> ``head`` (default: :class:`~kagglekit.models.blocks.DenseHead`, no hidden
-    layers).
+    layers). Every body block but the last returns every step; the last returns its final
+    state when there is no pooling or the pooling is ``last``.
 
     Args:
         masking: skip padded steps (series: ``Masking`` with the data's pad value; tokens: id
             0) in a body that takes a mask; ``None`` = when the data is padded (token ids: id
             0 always). Recurrent layers take a mask; convolutions do not (they see padding as
             the data's ``pad_value``), so a body that starts with them is never masked.
-
-    Every block but the last returns every step; the last returns its
-    final state when there is no pooling or the pooling is ``last``.
     """
     bodies = list(body) if isinstance(body, Sequence) else [body]
     x_in, x = stem(inputs, mask=masking if bodies and bodies[0].takes_mask else False)
