@@ -259,3 +259,13 @@ def test_the_config_check_knows_each_blocks_options():
     assert accepted == ["model=lstm", "+model.body.bias_regularizer=l2"]
     with pytest.raises(ConfigError, match=r"Did you mean 'model\.body\.units'"):
         check_overrides(["model=lstm", "model.body.unitz=[8]"], CONF_DIR)
+    # a flat key of before the blocks points to where it lives now
+    with pytest.raises(
+        ConfigError,
+        match=r"'model\.units'\. Did you mean 'model\.body\.units' or 'model\.head\.units'\?",
+    ):
+        check_overrides(["model=lstm", "model.units=[8]"], CONF_DIR)
+    with pytest.raises(
+        ConfigError, match=r"Did you mean 'model\.stem\.dropout' or 'model\.body\.dropout'"
+    ):
+        check_overrides(["model=text_cnn", "model.dropout=0.1"], CONF_DIR)
