@@ -186,7 +186,14 @@ def _check_overrides(overrides: list[str], config_name: str) -> list[str]:
                 if isinstance(node, DictConfig)
                 else []
             )
-            hint = _suggest(key, siblings or all_keys)
+            # a key that moved into a part (model.units -> model.body.units) is named first
+            nested = [k for k in all_keys if parent and k.startswith(f"{parent}.")]
+            moved = [k for k in nested if k.endswith(f".{leaf}")][:3]
+            hint = (
+                f" Did you mean {' or '.join(repr(k) for k in moved)}?"
+                if moved
+                else _suggest(key, siblings or all_keys)
+            )
             listed = (
                 f" Keys under {parent}: {', '.join(sorted(str(k) for k in node))}."
                 if siblings

@@ -11,13 +11,15 @@ float ``(steps, channels)``                Conv1D layers + global average poolin
 float ``(height, width, channels)``        Conv2D layers + global average pooling
 =========================================  ==============================================
 
-Used by the functional-API factories (multi-input, multi-output, residual MLP, siamese) so that
-each accepts any mix of numeric, categorical, token and image inputs.
+Used by the functional-API factories (multi-output, residual MLP, siamese) and, as the stem
+block :class:`InputBranches`, by composed models (``multi_input``), so that each accepts any
+mix of numeric, categorical, token and image inputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -142,3 +144,43 @@ def encode_inputs(
 def model_inputs(tensors: dict[str, keras.KerasTensor]) -> Any:
     """What ``keras.Model`` takes: one input as is, several as the dict by name."""
     return next(iter(tensors.values())) if len(tensors) == 1 else tensors
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputBranches:
+    """Stem of a composed model over any mix of inputs: one branch per input (see the module
+    table), concatenated, then optional dropout (the entity-embedding approach for tables, Guo
+    & Berkhahn, 2016, and image + tabular models alike).
+
+    Args:
+        embedding_dim: width of each categorical embedding; ``auto``: ``1.6 * n ** 0.56`` for
+            a vocabulary of ``n``, capped at ``max_embedding_dim``.
+        numeric_units: Dense layers applied to each numeric block before joining.
+        conv_filters: Conv2D (images) / Conv1D (sequences) layers of the image branches.
+        activation / kernel_initializer / kernel_regularizer: of every branch layer.
+        dropout: on the joined features.
+    """
+
+    embedding_dim: int | str = "auto"
+    max_embedding_dim: int = 50
+    numeric_units: Sequence[int] = ()
+    conv_filters: Sequence[int] = (32, 64)
+    activation: Any = "relu"
+    kernel_initializer: Any = "he_normal"
+    kernel_regularizer: Any = None
+    dropout: float = 0.0
+
+    def __call__(self, inputs: ModelInputs, *, mask: bool | None) -> tuple[Any, Any]:
+        tensors, x = encode_inputs(
+            inputs,
+            embedding_dim=self.embedding_dim,
+            max_embedding_dim=self.max_embedding_dim,
+            numeric_units=self.numeric_units,
+            conv_filters=self.conv_filters,
+            activation=self.activation,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+        )
+        if self.dropout:
+            x = keras.layers.Dropout(self.dropout, name="joined_dropout")(x)
+        return model_inputs(tensors), x

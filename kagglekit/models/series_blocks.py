@@ -1,5 +1,6 @@
-"""Shared by the reference series networks (FCN, ResNet, InceptionTime): padding masks, masked
-global average pooling and an averaged ensemble of sub-networks.
+"""The reference series networks (FCN, ResNet, InceptionTime) composed: one factory,
+:func:`build_series_network`, and a body block per architecture (``model.body``), with padding
+masks, masked global average pooling and an averaged ensemble of sub-networks.
 
 Convolutions take no Keras mask, so variable-length series are handled with an explicit
 ``keep`` tensor, ``(batch, steps, 1)``: 1 on real steps, 0 on padding. Each block's output is
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 from keras import ops
 
-from kagglekit.models.blocks import output_head
-from kagglekit.models.specs import InputSpec, ModelOutputs
+from kagglekit.models.blocks import make_input, output_head, require_series
+from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs, single_input
 
 
 @keras.saving.register_keras_serializable(package="kagglekit")
@@ -141,3 +142,47 @@ def ensemble_heads(member: Member, outputs: ModelOutputs, ensemble: int) -> Any:
             for o in outputs
         }
     return next(iter(heads.values())) if len(heads) == 1 else heads
+
+
+class SeriesBody(Protocol):
+    """A body of a reference series network: ``(x, padding, prefix) -> (batch, steps, features)``,
+    its layer names starting with ``prefix``, each block's output zeroed on padded steps."""
+
+    def __call__(self, x: Any, padding: Padding, prefix: str) -> Any: ...
+
+
+def build_series_network(
+    inputs: ModelInputs,
+    outputs: ModelOutputs,
+    *,
+    body: SeriesBody,
+    dropout: float = 0.0,
+    masking: bool | None = None,
+    ensemble: int = 1,
+    name: str = "series_network",
+) -> keras.Model:
+    """``(steps, channels)`` series -> ``body`` -> global average over the real steps ->
+    dropout -> output head(s), ``ensemble`` times averaged.
+
+    Args:
+        body: :class:`~kagglekit.models.fcn.FCNBody`, :class:`~kagglekit.models.fcn.ResNet1DBody`
+            or :class:`~kagglekit.models.inception_time.InceptionTimeBody`.
+        dropout: before the output head (the papers use none).
+        masking: ``None`` = padded steps of variable-length series (``InputSpec.mask_value``)
+            are left out of every block and of the pooling; ``False`` treats them as data.
+        ensemble: sub-networks averaged in one model (1 = a single network).
+    """
+    input_name, spec = single_input(inputs, "build_series_network")
+    require_series(spec, f"model.body {type(body).__name__}")
+    x_in = make_input(input_name, spec)
+    padding = Padding(x_in, spec, masking)
+
+    def member(prefix: str) -> Any:
+        x = padding.zero(x_in, f"{prefix}input_padding")
+        x = body(x, padding, prefix)
+        x = padding.average(x, f"{prefix}global_avg")
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"{prefix}dropout")(x)
+        return x
+
+    return keras.Model(x_in, ensemble_heads(member, outputs, ensemble), name=name)

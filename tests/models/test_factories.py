@@ -6,32 +6,27 @@ import keras
 import numpy as np
 import pytest
 from hydra.utils import instantiate
+from omegaconf import DictConfig
 
 from kagglekit.models.specs import InputSpec, OutputSpec
 from kagglekit.training.fit import build_model
 from kagglekit.training.precision import dtype_policy
 from tests.conftest import Compose, options
 
-# An example input for each factory; a new factory adds its line here.
+# An example input for each factory (for a composed model: each stem); a new one adds its line.
 EXAMPLE_INPUTS = {
     "kagglekit.models.mlp.build_mlp": {"features": InputSpec((12,))},
     "kagglekit.models.cnn.build_cnn": {"image": InputSpec((8, 8, 1))},
     # variable-length series: padded steps hold mask_value
-    "kagglekit.models.rnn.build_rnn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
-    "kagglekit.models.conv1d.build_conv1d": {"sequence": InputSpec((12, 2))},
-    "kagglekit.models.fcn.build_fcn": {"sequence": InputSpec((12, 2), mask_value=0.0)},
-    "kagglekit.models.fcn.build_resnet1d": {"sequence": InputSpec((12, 2), mask_value=0.0)},
-    "kagglekit.models.inception_time.build_inception_time": {
+    "kagglekit.models.blocks.SeriesInput": {"sequence": InputSpec((12, 2), mask_value=0.0)},
+    "kagglekit.models.blocks.TokenEmbedding": {
+        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
+    },
+    "kagglekit.models.series_blocks.build_series_network": {
         "sequence": InputSpec((12, 2), mask_value=0.0)
     },
-    "kagglekit.models.text.build_text_rnn": {
-        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
-    },
-    "kagglekit.models.text.build_text_cnn": {
-        "text": InputSpec((10,), dtype="int32", vocabulary=50, mask_value=0)
-    },
     "kagglekit.models.backbone.build_backbone": {"image": InputSpec((8, 8, 1))},
-    "kagglekit.models.multi_input.build_multi_input": {
+    "kagglekit.models.branches.InputBranches": {
         "numeric": InputSpec((5,)),
         "cat_color": InputSpec((1,), dtype="int32", vocabulary=7),
         "cat_size": InputSpec((1,), dtype="int32", vocabulary=4),
@@ -53,6 +48,12 @@ EXAMPLE_OUTPUTS = {
         OutputSpec("flags", 2, "sigmoid", "binary_crossentropy"),
     ],
 }
+
+
+def _example_key(model_cfg: DictConfig) -> str:
+    """The factory, or for a model composed of blocks its stem (what decides the input)."""
+    stem = model_cfg.get("stem")
+    return str(stem._target_ if stem is not None else model_cfg._target_)
 
 
 def _batch(inputs: dict[str, InputSpec], n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -95,7 +96,7 @@ def test_model_config_builds_fits_and_round_trips(
     compose_cfg: Compose, name: str, tmp_path
 ) -> None:
     cfg = compose_cfg(f"model={name}")
-    target = cfg.model._target_
+    target = _example_key(cfg.model)
     assert target in EXAMPLE_INPUTS, f"add an example input for {target} to EXAMPLE_INPUTS"
     inputs = EXAMPLE_INPUTS[target]
     outputs = EXAMPLE_OUTPUTS.get(target, OUTPUTS)
@@ -138,7 +139,7 @@ def test_model_config_in_mixed_precision_keeps_float32_heads_and_loads_into_floa
     the weights load into the same model built in float32 with close predictions (training
     in mixed precision is covered by tests/training/test_precision.py and the digits run)."""
     cfg = compose_cfg(f"model={name}")
-    target = cfg.model._target_
+    target = _example_key(cfg.model)
     inputs = EXAMPLE_INPUTS[target]
     outputs = EXAMPLE_OUTPUTS.get(target, OUTPUTS)
     keras.utils.set_random_seed(0)

@@ -6,8 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from kagglekit.models.branches import embedding_size, encode_inputs
-from kagglekit.models.multi_input import build_multi_input
+from kagglekit.models.blocks import DenseHead
+from kagglekit.models.branches import InputBranches, embedding_size, encode_inputs
+from kagglekit.models.composed import build_composed
 from kagglekit.models.residual_mlp import build_residual_mlp
 from kagglekit.models.siamese import build_siamese
 from kagglekit.models.specs import InputSpec, OutputSpec
@@ -53,11 +54,15 @@ def test_entity_embedding_model_has_one_embedding_per_categorical_input():
         "numeric": InputSpec((3,)),
         **{f"cat_{c}": InputSpec((1,), dtype="int32", vocabulary=5) for c in "abc"},
     }
-    model = build_multi_input(inputs, ONE, embedding_dim=4)
+    stem, head = InputBranches(embedding_dim=4, dropout=0.1), DenseHead(units=[8])
+    model = build_composed(inputs, ONE, stem=stem, head=head)
     embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
     assert len(embeddings) == 3 and all(e.output_dim == 4 for e in embeddings)
-    with pytest.raises(ValueError, match="vocabulary"):
-        build_multi_input({"x": InputSpec((1,), vocabulary=3)}, ONE)  # float with a vocabulary
+    assert sorted(model.input) == sorted(inputs)  # a dict of inputs by name
+    assert model.get_layer("joined_dropout").rate == 0.1
+    assert model.get_layer("dense_0").output.shape == (None, 8)
+    with pytest.raises(ValueError, match="vocabulary"):  # float with a vocabulary
+        build_composed({"x": InputSpec((1,), vocabulary=3)}, ONE, stem=stem)
 
 
 def test_siamese_shares_one_encoder_and_is_symmetric():

@@ -9,12 +9,32 @@ import keras
 import numpy as np
 import pytest
 
-from kagglekit.models.fcn import build_fcn, build_resnet1d
-from kagglekit.models.inception_time import build_inception_time
-from kagglekit.models.series_blocks import MaskedGlobalAverage1D, PaddingMask
+from kagglekit.errors import ConfigError
+from kagglekit.models.fcn import FCNBody, ResNet1DBody
+from kagglekit.models.inception_time import InceptionTimeBody
+from kagglekit.models.series_blocks import (
+    MaskedGlobalAverage1D,
+    PaddingMask,
+    build_series_network,
+)
 from kagglekit.models.specs import InputSpec, OutputSpec
 
 CLASSES = [OutputSpec("output", 3, "softmax", "sparse_categorical_crossentropy")]
+
+
+def network(body: type[Any]) -> Callable[..., keras.Model]:
+    """``build(inputs, outputs, masking=..., ensemble=..., **body options)``."""
+
+    def build(inputs: Any, outputs: Any, *, masking: Any = None, ensemble: int = 1, **options: Any):
+        return build_series_network(
+            inputs, outputs, body=body(**options), masking=masking, ensemble=ensemble
+        )
+
+    return build
+
+
+build_fcn, build_resnet1d = network(FCNBody), network(ResNet1DBody)
+build_inception_time = network(InceptionTimeBody)
 SMALL: dict[str, tuple[Callable[..., keras.Model], dict[str, Any]]] = {
     "fcn": (build_fcn, {"filters": [4, 6, 4]}),
     "resnet1d": (build_resnet1d, {"filters": [4, 6, 6]}),
@@ -89,10 +109,12 @@ def test_an_ensemble_averages_its_members() -> None:
 
 
 def test_refusals() -> None:
-    with pytest.raises(ValueError, match="build_inception_time needs numeric sequences"):
+    with pytest.raises(ConfigError, match="InceptionTimeBody needs numeric sequences"):
         build_inception_time({"f": InputSpec((8,))}, CLASSES)
-    with pytest.raises(ValueError, match="kernel_size has 2 values for 3 conv blocks"):
+    with pytest.raises(ConfigError, match="kernel_size has 2 values for 3 conv blocks"):
         build_fcn({"s": InputSpec((8, 1))}, CLASSES, kernel_size=[3, 3])
+    with pytest.raises(ConfigError, match="depth must be at least 1"):
+        InceptionTimeBody(depth=0)
 
 
 def test_masked_average_saves_and_reloads(tmp_path) -> None:

@@ -1,26 +1,16 @@
-"""Layers shared by the factories: inputs from specs, dense stacks, output heads."""
+"""Dense stacks and output heads, and :class:`DenseHead`, the head block of a composed model."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 
 from kagglekit.models.keras_objects import fresh_initializer
-from kagglekit.models.specs import InputSpec, ModelInputs, ModelOutputs, OutputSpec
-
-
-def make_inputs(inputs: ModelInputs) -> dict[str, keras.KerasTensor]:
-    return {
-        name: keras.Input(shape=spec.shape, dtype=spec.dtype, name=name)
-        for name, spec in inputs.items()
-    }
-
-
-def make_input(name: str, spec: InputSpec) -> keras.KerasTensor:
-    return keras.Input(shape=spec.shape, dtype=spec.dtype, name=name)
+from kagglekit.models.specs import ModelOutputs, OutputSpec
 
 
 def dense_stack(
@@ -85,3 +75,32 @@ def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_u
             )
         layer.bias.assign(np.asarray(spec.bias, dtype=layer.bias.dtype))
     return y
+
+
+@dataclass(frozen=True, kw_only=True)
+class DenseHead:
+    """The head of a composed model: Dense layers (``units``, empty = none), then one output
+    layer per output spec (:func:`output_heads`).
+
+    Args:
+        units / activation / dropout / batch_norm / kernel_*: as :func:`dense_stack`.
+    """
+
+    units: Sequence[int] = ()
+    activation: Any = "relu"
+    dropout: float | Sequence[float] = 0.0
+    batch_norm: bool = False
+    kernel_initializer: Any = "glorot_uniform"
+    kernel_regularizer: Any = None
+
+    def __call__(self, x: Any, outputs: ModelOutputs) -> Any:
+        x = dense_stack(
+            x,
+            self.units,
+            activation=self.activation,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+        )
+        return output_heads(x, outputs)
