@@ -89,13 +89,22 @@ def test_the_bundle_carries_what_predict_needs_and_nothing_else(tmp_path: Path) 
     }
 
 
+def _build_leftovers() -> dict[str, int]:
+    """What a build may leave in the checkout: build/ and *.egg-info (an editable install
+    made its own egg-info before: only a new or rewritten one counts), by modification time."""
+    paths = [ROOT / "build", *ROOT.glob("*.egg-info")]
+    return {p.name: p.stat().st_mtime_ns for p in paths if p.exists()}
+
+
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bundle of a fake run, with kagglekit's wheel built from this checkout (a few seconds)."""
     tmp = tmp_path_factory.mktemp("bundle")
     run = fake_run(tmp / "run")
     out = tmp / "bundle"
+    before = _build_leftovers()
     package(run, out, deps=["colorlog"])
+    (tmp / "leftovers.json").write_text(json.dumps([before, _build_leftovers()]))
     return out
 
 
@@ -121,8 +130,8 @@ def test_package_writes_wheel_run_readme_and_marker(bundle: Path) -> None:
 
 
 def test_building_the_wheel_leaves_the_checkout_clean(bundle: Path) -> None:
-    assert not (ROOT / "build").exists()
-    assert not list(ROOT.glob("*.egg-info"))
+    before, after = json.loads((bundle.parent / "leftovers.json").read_text())
+    assert after == before
 
 
 def test_predict_finds_the_run_inside_a_bundle(bundle: Path, tmp_path: Path) -> None:
