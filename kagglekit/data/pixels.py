@@ -109,4 +109,20 @@ class PixelImages:
         return {self.input_name: InputSpec(shape=(self._side, self._side, self.channels))}
 
     def state(self) -> dict[str, Any]:
-        return {"side": self._side, "channels": self.channels, "divisor": self._divisor}
+        return {
+            "side": self._side,
+            "channels": self.channels,
+            "divisor": self._divisor,
+            "columns": self._columns,
+        }
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the image size and divisor of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        if int(state["channels"]) != self.channels:
+            raise ValueError(
+                f"the state has {state['channels']} channel(s), the config {self.channels}"
+            )
+        self._side, self._divisor = int(state["side"]), float(state["divisor"])
+        self._columns = [str(c) for c in state["columns"]]
+        return self
