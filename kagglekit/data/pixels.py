@@ -109,12 +109,7 @@ class PixelImages:
         return {self.input_name: InputSpec(shape=(self._side, self._side, self.channels))}
 
     def state(self) -> dict[str, Any]:
-        return {
-            "side": self._side,
-            "channels": self.channels,
-            "divisor": self._divisor,
-            "columns": self._columns,
-        }
+        return {"side": self._side, "channels": self.channels, "divisor": self._divisor}
 
     def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         """Restore the image size and divisor of :meth:`state` (see :mod:`kagglekit.data.state`)."""
@@ -124,5 +119,6 @@ class PixelImages:
                 f"the state has {state['channels']} channel(s), the config {self.channels}"
             )
         self._side, self._divisor = int(state["side"]), float(state["divisor"])
-        self._columns = [str(c) for c in state["columns"]]
+        # transform checks the number of pixel columns only
+        self._columns = [f"{self.prefix}{i}" for i in range(self._side**2 * self.channels)]
         return self
