@@ -224,6 +224,10 @@ def load_test_side(
     columns). Without a sample submission file (none given and the run's one is gone), one is
     built from the test ids and the header stored at training.
     """
+    if not spec.test_path.is_file():
+        raise InferenceError(
+            f"Test file {spec.test_path} not found: pass the file to predict with --test FILE."
+        )
     options = read_options(spec)
     ids = [spec.id_column] if spec.id_column else []
     test = read_table(spec.test_path, options, ids)

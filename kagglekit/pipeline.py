@@ -624,7 +624,7 @@ def trained_folds(rundir: RunDir, selected: Sequence[int] | None) -> list[int]:
                 f"{rundir.fold(absent[0]).weights} not found: fold {absent[0]} of {rundir.path} "
                 "has no checkpoint. Train it first."
             )
-        found = [k for k in found if k in selected]
+        found = list(selected)  # in the order training averaged them
     else:
         expected = recorded_folds(rundir)
         absent = [k for k in expected if k not in found]

@@ -227,3 +227,12 @@ def test_refusals(tmp_path: Path) -> None:
     assert not has_preprocessing(legacy)
     with pytest.raises(PreprocessingStateError, match="made by an older kagglekit"):
         load_preprocessing(legacy, make)
+
+
+def test_the_run_directory_names_the_same_files(tmp_path: Path) -> None:
+    from kagglekit.inference import INFERENCE_FILE
+    from kagglekit.rundir import RunDir
+
+    fold = RunDir(tmp_path).fold(0)
+    assert (fold.preprocessing.name, fold.preprocessing_arrays.name) == (STATE_FILE, ARRAYS_FILE)
+    assert RunDir(tmp_path).inference.name == INFERENCE_FILE

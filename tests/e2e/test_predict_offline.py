@@ -15,6 +15,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from kagglekit.data.state import PreprocessingStateError
+from kagglekit.inference import InferenceError
 from kagglekit.pipeline import predict
 from kagglekit.pipeline import train as train_run
 from tests.conftest import compose_config
@@ -100,6 +101,8 @@ def test_cli_predicts_a_run_whose_data_dir_is_gone(
             str(out),
             timeout=300,
         )
+        with pytest.raises(InferenceError, match=r"test.csv not found: pass the file to predict"):
+            predict(run_dir, output=tmp_path / "none.csv")
     finally:
         hidden.rename(original)
     assert out.read_bytes() == (run_dir / "submission.csv").read_bytes()
