@@ -600,8 +600,9 @@ def predict(
     folds = trained_folds(rundir, parts.settings.folds)
     if info is None or not all(has_preprocessing(rundir.fold(k).path) for k in folds):
         log.info(
-            "%s holds no stored preprocessing (trained by an older kagglekit): refitting each "
-            "fold's preprocessing on its training rows, from %s.",
+            "%s holds no stored preprocessing (trained by an older kagglekit, or features "
+            "without load_state): refitting each fold's preprocessing on its training rows, "
+            "from %s.",
             rundir.path,
             parts.spec.train_path,
         )

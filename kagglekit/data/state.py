@@ -65,11 +65,25 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def restorable(preprocessor: Any) -> bool:
+    """Can the preprocessor (every part of a ``MixedInputs``) load a stored state?"""
+    parts = getattr(preprocessor, "parts", None)
+    if isinstance(parts, Mapping):
+        return all(restorable(part) for part in parts.values())
+    return callable(getattr(preprocessor, "load_state", None))
+
+
 def save_preprocessing(folder: Path, preprocessor: Any) -> Path:
     """Write ``preprocessor``'s fitted state into ``folder`` (the fold's directory); returns the
-    JSON file. Called once per fold, right after the preprocessing is fitted."""
+    JSON file. Called once per fold, right after the preprocessing is fitted.
+
+    A preprocessor of the user's own without ``load_state`` gets its ``state()`` written for the
+    record only (as before this module existed): ``predict`` then refits it.
+    """
     folder = Path(folder)
     state = dict(preprocessor.state())
+    if not restorable(preprocessor):
+        return write_json(folder / STATE_FILE, state)
     if META_KEY in state:
         raise ValueError(f"A preprocessor's state must not use the key {META_KEY!r}.")
     arrays = state_arrays(preprocessor)

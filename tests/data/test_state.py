@@ -25,6 +25,7 @@ from kagglekit.data.state import (
     PreprocessingStateError,
     has_preprocessing,
     load_preprocessing,
+    restorable,
     save_preprocessing,
 )
 from kagglekit.data.text import TextSequences
@@ -236,3 +237,29 @@ def test_the_run_directory_names_the_same_files(tmp_path: Path) -> None:
     fold = RunDir(tmp_path).fold(0)
     assert (fold.preprocessing.name, fold.preprocessing_arrays.name) == (STATE_FILE, ARRAYS_FILE)
     assert RunDir(tmp_path).inference.name == INFERENCE_FILE
+
+
+class OwnFeatures:
+    """A user's preprocessor without ``load_state``: recorded, never restored."""
+
+    def fit(self, frame: pd.DataFrame) -> OwnFeatures:
+        self.mean = float(frame["area"].mean())
+        return self
+
+    def transform(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {"own": frame[["area"]].to_numpy() - self.mean}
+
+    def input_specs(self) -> dict[str, Any]:
+        return {}
+
+    def state(self) -> dict[str, Any]:
+        return {"mean": self.mean}
+
+
+def test_a_preprocessor_without_load_state_is_recorded_but_not_restorable(tmp_path: Path) -> None:
+    train, _ = tabular_frames()
+    save_preprocessing(tmp_path, OwnFeatures().fit(train))
+    assert json.loads((tmp_path / STATE_FILE).read_text()) == {"mean": train["area"].mean()}
+    assert not has_preprocessing(tmp_path)
+    mixed = MixedInputs(parts={"own": OwnFeatures(), "codes": CategoricalCodes(columns=["town"])})
+    assert not restorable(mixed) and restorable(CASES["mixed"][0]())
