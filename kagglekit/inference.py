@@ -121,17 +121,9 @@ class InferenceInfo:
     sample: SampleHeader
 
     def to_json(self) -> dict[str, Any]:
-        codec = self.codec
         body = {
             "format": FORMAT,
-            "targets": {
-                "task": codec.task.value,
-                "columns": list(codec.columns),
-                "classes": list(codec.classes),
-                "transform": codec.transform,
-                "threshold": codec.threshold,
-                "heads": codec.heads,
-            },
+            "targets": encoding_json(self.codec),
             "features": {"columns": list(self.feature_columns)},
             "sample_submission": {
                 "columns": list(self.sample.columns),
@@ -154,15 +146,8 @@ class InferenceInfo:
                 f"{path} was edited after training (digest differs). Restore it as the run "
                 "wrote it."
             )
-        targets, sample = body["targets"], body["sample_submission"]
-        codec = TargetCodec(
-            task=Task.parse(targets["task"]),
-            columns=tuple(str(c) for c in targets["columns"]),
-            classes=tuple(targets["classes"]),
-            transform=str(targets["transform"]),
-            threshold=float(targets["threshold"]),
-            heads=targets["heads"],
-        )
+        sample = body["sample_submission"]
+        codec = encoding_from_json(body["targets"])
         header = SampleHeader(
             columns=tuple(sample["columns"]),
             id_column=str(sample["id_column"]),
@@ -170,6 +155,31 @@ class InferenceInfo:
             first_id=sample.get("first_id"),
         )
         return cls(codec, tuple(body["features"]["columns"]), header)
+
+
+def encoding_json(codec: TargetCodec) -> dict[str, Any]:
+    """The fitted target encoding as JSON: the task, the target columns, the classes in their
+    encoded order, the regression transform, the threshold and the output heads."""
+    return {
+        "task": codec.task.value,
+        "columns": list(codec.columns),
+        "classes": list(codec.classes),
+        "transform": codec.transform,
+        "threshold": codec.threshold,
+        "heads": codec.heads,
+    }
+
+
+def encoding_from_json(targets: dict[str, Any]) -> TargetCodec:
+    """The target encoding of :func:`encoding_json`, as fitted on the training targets."""
+    return TargetCodec(
+        task=Task.parse(targets["task"]),
+        columns=tuple(str(c) for c in targets["columns"]),
+        classes=tuple(targets["classes"]),
+        transform=str(targets["transform"]),
+        threshold=float(targets["threshold"]),
+        heads=targets["heads"],
+    )
 
 
 def write_inference_info(

@@ -263,3 +263,24 @@ def test_a_preprocessor_without_load_state_is_recorded_but_not_restorable(tmp_pa
     assert not has_preprocessing(tmp_path)
     mixed = MixedInputs(parts={"own": OwnFeatures(), "codes": CategoricalCodes(columns=["town"])})
     assert not restorable(mixed) and restorable(CASES["mixed"][0]())
+
+
+@pytest.mark.parametrize(
+    ("task", "targets", "options"),
+    [
+        ("binary", {"s": ["no", "yes", "no"]}, {"positive_label": "no"}),
+        ("multiclass", {"label": [3, 1, 2, 1]}, {}),
+        ("multilabel", {"a": [0, 1, 1], "b": [1, 0, 1]}, {"threshold": 0.3}),
+        ("regression", {"price": [1.0, 9.5, 3.0]}, {"transform": "log1p", "heads": "per_target"}),
+    ],
+)
+def test_the_target_encoding_survives_json(task: str, targets: dict, options: dict) -> None:
+    from kagglekit.competition import Task
+    from kagglekit.inference import encoding_from_json, encoding_json
+    from kagglekit.targets import TargetCodec
+
+    frame = pd.DataFrame(targets)
+    codec = TargetCodec.fit(Task(task), frame, **options)
+    restored = encoding_from_json(json.loads(json.dumps(encoding_json(codec))))
+    assert restored == codec
+    np.testing.assert_array_equal(restored.encode(frame), codec.encode(frame))
