@@ -436,19 +436,27 @@ def predict_main(argv: list[str] | None = None) -> None:
     """Rebuild a run's submission from its fold checkpoints, without training."""
     parser = argparse.ArgumentParser(
         prog="kagglekit predict",
-        description="Rebuild a run's submission from its fold checkpoints, without training.",
+        description="Predict a test file with a run's fold checkpoints and their stored "
+        "preprocessing, without training and without the training data.",
     )
     parser.add_argument(
         "run_dir",
         type=Path,
-        help="a finished run directory (holds config.yaml, folds.csv, fold_*/) or a bundle "
-        "written by `kagglekit package`",
+        help="a finished run directory (holds config.yaml, inference.json, fold_*/) or a "
+        "bundle written by `kagglekit package`",
     )
     parser.add_argument(
-        "--test", type=Path, default=None, help="another test file of the same layout"
+        "--test",
+        type=Path,
+        default=None,
+        help="a test file of the competition's layout (default: the config's test file)",
     )
     parser.add_argument(
-        "--sample-submission", type=Path, default=None, help="the sample submission for --test"
+        "--sample-submission",
+        type=Path,
+        default=None,
+        help="its sample submission (default: the config's; when that is gone, one is built "
+        "from the test ids and the header stored in the run)",
     )
     parser.add_argument(
         "--output",

@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,14 +32,24 @@ from kagglekit.data.loading import (
     ensure_prepared,
     load_competition,
 )
+from kagglekit.data.state import has_preprocessing, load_preprocessing
 from kagglekit.errors import KagglekitError
 from kagglekit.files import remove_stale_temporaries, save_array, write_csv, write_json, write_text
 from kagglekit.fingerprint import (
+    TRAINING_FILES,
     Changes,
     Fingerprint,
     compare,
     folds_digest,
     make_fingerprint,
+)
+from kagglekit.inference import (
+    InferenceInfo,
+    TestSide,
+    load_test_side,
+    predict_fold,
+    read_inference_info,
+    write_inference_info,
 )
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
@@ -339,6 +350,7 @@ def run(
     task = make_task(spec, data)
     check_run(spec, task, parts.metric, parts.settings.loss, data.sample_submission, data.train)
     submission_frame(spec, task, data, task.dummy_predictions(len(data.test)))  # a dry run
+    write_inference_info(run_dir, spec, task, data)  # predict without the training data
     y = task.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir, fingerprint)
     check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
@@ -440,7 +452,7 @@ def write_predictions(
 def make_submission(
     spec: CompetitionSpec,
     task: TargetTask,
-    data: CompetitionData,
+    data: CompetitionData | TestSide,
     test_pred: np.ndarray,
     path: Path,
 ) -> Path:
@@ -448,7 +460,10 @@ def make_submission(
 
 
 def submission_frame(
-    spec: CompetitionSpec, task: TargetTask, data: CompetitionData, test_pred: np.ndarray
+    spec: CompetitionSpec,
+    task: TargetTask,
+    data: CompetitionData | TestSide,
+    test_pred: np.ndarray,
 ) -> pd.DataFrame:
     """The checked submission (the sample's ids, columns and value types) of ``test_pred``."""
     sample = data.sample_submission
@@ -481,10 +496,19 @@ def load_run_config(run_dir: Path) -> DictConfig:
 
 
 def check_checkpoints_match(
-    rundir: RunDir, cfg: DictConfig, spec: CompetitionSpec, folds: np.ndarray | None = None
+    rundir: RunDir,
+    cfg: DictConfig,
+    spec: CompetitionSpec,
+    folds: np.ndarray | None = None,
+    *,
+    training_files: bool = True,
 ) -> None:
     """Refuse to predict with a config or training data other than those that trained the
-    checkpoints (``fingerprint.json``); the test side may differ (that is what predict is for)."""
+    checkpoints (``fingerprint.json``); the test side may differ (that is what predict is for).
+
+    ``training_files=False``: the folds' preprocessing is stored, so the training files (and
+    the fold assignment) play no part in the predictions and are not read.
+    """
     stored = rundir.read_fingerprint()
     if stored is None:
         log.warning(
@@ -493,14 +517,20 @@ def check_checkpoints_match(
             rundir.path,
         )
         return
-    current = make_fingerprint(cfg, run_files(spec), previous=stored)
-    current.folds = folds_digest(folds) if folds is not None else None
+    if training_files:
+        current = make_fingerprint(cfg, run_files(spec), previous=stored)
+        current.folds = folds_digest(folds) if folds is not None else None
+    else:
+        current = Fingerprint(config=make_fingerprint(cfg, {}).config)
+        current.files = {r: stored.files[r] for r in TRAINING_FILES if r in stored.files}
+        current.files.update({r: v for r, v in stored.files.items() if r not in TRAINING_FILES})
     changes = compare(stored, current)
     if changes.decides_training:
+        data = " and the training data" if training_files else ""
         raise RunChangedError(
             f"The checkpoints of {rundir.path} were trained with another setup than the one "
             f"predict would use; changed: {', '.join(changes.training)}. Restore "
-            f"{rundir.config} and the training data as they were, or train a new run."
+            f"{rundir.config}{data} as they were, or train a new run."
         )
 
 
@@ -513,23 +543,122 @@ def predict(
 ) -> Path:
     """Rebuild the submission of a finished run from its fold checkpoints, without training.
 
-    Each fold's preprocessing is refitted on that fold's training rows (deterministic, so the
-    same statistics as in training), its weights are loaded, and the test predictions are
-    averaged over folds. ``test_file`` (with its ``sample_submission``) predicts another test
-    file of the same layout, e.g. a code competition's hidden test set. The run's config.yaml,
-    training data and folds.csv are checked against ``fingerprint.json`` first.
+    Each fold's fitted preprocessing is loaded from ``fold_<k>/preprocessing.{json,npz}`` and the
+    target encoding from ``inference.json``, so neither the training files nor the config's
+    ``data_dir`` are needed: ``test_file`` (with its ``sample_submission``, or one built from the
+    test ids and the stored header) predicts another test file of the same layout, e.g. a code
+    competition's hidden test set. The run's config.yaml is checked against ``fingerprint.json``
+    first. A run trained before the preprocessing was stored refits it on each fold's training
+    rows (which needs the training data, checked against the fingerprint).
     """
     rundir = RunDir(Path(run_dir))
     cfg = load_run_config(rundir.path)
     parts = build_parts(cfg)
     spec = parts.spec
-    check_checkpoints_match(rundir, cfg, spec)
     if test_file is not None:
         spec = dataclasses.replace(spec, test_file=str(Path(test_file).resolve()))
     if sample_submission is not None:
         spec = dataclasses.replace(
             spec, sample_submission_file=str(Path(sample_submission).resolve())
         )
+    out = Path(output) if output is not None else rundir.submission
+    info = read_inference_info(rundir.path)
+    folds = trained_folds(rundir, parts.settings.folds)
+    if info is None or not all(has_preprocessing(rundir.fold(k).path) for k in folds):
+        log.info(
+            "%s holds no stored preprocessing (trained by an older kagglekit, or features "
+            "without load_state): refitting each fold's preprocessing on its training rows, "
+            "from %s.",
+            rundir.path,
+            parts.spec.train_path,
+        )
+        return predict_by_refitting(rundir, cfg, parts, spec, out)
+    check_checkpoints_match(rundir, cfg, parts.spec, training_files=False)
+    return predict_from_stored(rundir, parts, spec, info, folds, out, sample_submission is not None)
+
+
+def trained_folds(rundir: RunDir, selected: Sequence[int] | None) -> list[int]:
+    """The folds with a checkpoint, in fold order (``selected``: ``trainer.folds``)."""
+    found = sorted(
+        int(d.path.name.removeprefix("fold_"))
+        for d in rundir.fold_dirs()
+        if d.path.name.removeprefix("fold_").isdigit() and d.weights.is_file()
+    )
+    if selected is not None:
+        absent = [k for k in selected if k not in found]
+        if absent:
+            raise RunDirError(
+                f"{rundir.fold(absent[0]).weights} not found: fold {absent[0]} of {rundir.path} "
+                "has no checkpoint. Train it first."
+            )
+        found = list(selected)  # in the order training averaged them
+    else:
+        expected = recorded_folds(rundir)
+        absent = [k for k in expected if k not in found]
+        if absent:
+            raise RunDirError(
+                f"{rundir.fold(absent[0]).weights} not found: fold {absent[0]} of {rundir.path} "
+                "has no checkpoint. Train it first."
+            )
+    if not found:
+        raise RunDirError(f"No fold checkpoint found in {rundir.path}.")
+    return found
+
+
+def recorded_folds(rundir: RunDir) -> list[int]:
+    """The folds of ``folds.csv`` (none when a bundle left it out)."""
+    if not rundir.folds.is_file():
+        return []
+    try:
+        folds = pd.read_csv(rundir.folds, usecols=["fold"])["fold"].to_numpy()
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{rundir.folds} is unreadable ({exc}).") from exc
+    return list(range(cvlib.n_folds(folds)))
+
+
+def predict_from_stored(
+    rundir: RunDir,
+    parts: RunParts,
+    spec: CompetitionSpec,
+    info: InferenceInfo,
+    folds: Sequence[int],
+    out: Path,
+    sample_given: bool,
+) -> Path:
+    """Test predictions of every fold from its stored preprocessing and weights, averaged."""
+    test_side = load_test_side(spec, info, sample_given=sample_given)
+    task = info.task
+    submission_frame(spec, task, test_side, task.dummy_predictions(len(test_side.test)))
+    recipe = recipe_for(parts, task)
+    predictions = []
+    for k in folds:
+        folder = rundir.fold(k)
+        preprocessor = load_preprocessing(folder.path, spec.features)
+        search_test_folder(preprocessor, spec.test_path.parent)
+        (test,) = predict_fold(recipe, folder.weights, preprocessor, [test_side.test])
+        predictions.append(test)
+        log.info(
+            "Fold %d: test predictions from %s and its stored preprocessing.", k, folder.weights
+        )
+    test_pred = np.mean(predictions, axis=0)
+    return make_submission(spec, task, test_side, test_pred, out)
+
+
+def search_test_folder(preprocessor: Any, folder: Path) -> None:
+    """Let image inputs find the test file's images beside it (see ``ImageFolder.search_also``)."""
+    parts = getattr(preprocessor, "parts", None)
+    for part in parts.values() if isinstance(parts, dict) else [preprocessor]:
+        search = getattr(part, "search_also", None)
+        if search is not None:
+            search(folder)
+
+
+def predict_by_refitting(
+    rundir: RunDir, cfg: DictConfig, parts: RunParts, spec: CompetitionSpec, out: Path
+) -> Path:
+    """The predictions of a run without stored preprocessing: each fold's preprocessing is
+    refitted on that fold's training rows (deterministic, so the statistics of training)."""
+    check_checkpoints_match(rundir, cfg, parts.spec)
     data = load_competition(spec)
     task = make_task(spec, data)
     folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
@@ -542,14 +671,13 @@ def predict(
             if parts.settings.folds is not None and k not in parts.settings.folds:
                 continue
             raise RunDirError(
-                f"{weights} not found: fold {k} of {run_dir} has no checkpoint. Train it first."
+                f"{weights} not found: fold {k} of {rundir.path} has no checkpoint. Train it first."
             )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=recipe.forward_only)
         (test,) = predict_from_weights(recipe, weights, data.train, train_rows, [data.test])
         predictions.append(test)
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:
-        raise RunDirError(f"No fold checkpoint found in {run_dir}.")
+        raise RunDirError(f"No fold checkpoint found in {rundir.path}.")
     test_pred = np.mean(predictions, axis=0)
-    out = Path(output) if output is not None else rundir.submission
     return make_submission(spec, task, data, test_pred, out)

@@ -70,7 +70,12 @@ class FoldDir:
 
     @property
     def preprocessing(self) -> Path:
+        """The fitted preprocessing's state (``kagglekit.data.state``), with its arrays beside it."""
         return self.path / "preprocessing.json"
+
+    @property
+    def preprocessing_arrays(self) -> Path:
+        return self.path / "preprocessing.npz"
 
     @property
     def oof(self) -> Path:
@@ -126,6 +131,11 @@ class RunDir:
     @property
     def hydra_dir(self) -> Path:
         return self.path / ".hydra"
+
+    @property
+    def inference(self) -> Path:
+        """What ``predict`` needs besides the folds (``kagglekit.inference``)."""
+        return self.path / "inference.json"
 
     @property
     def scores(self) -> Path:

@@ -122,6 +122,16 @@ class CategoricalCodes:
             "vocabularies": {column: values for column, values in self._fitted().items()},
         }
 
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the vocabularies of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        if state.get("unseen_code", UNSEEN) != UNSEEN or state.get("missing_value") != MISSING:
+            raise ValueError("the stored codes use another unseen code or missing marker")
+        self._vocabularies = {
+            str(c): [str(v) for v in vs] for c, vs in state["vocabularies"].items()
+        }
+        return self
+
 
 def unseen_share(codes: np.ndarray) -> float:
     """The share of rows coded as unseen (a quick check of a fold's vocabulary coverage)."""

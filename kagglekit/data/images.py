@@ -292,3 +292,21 @@ class ImageFolder:
             "augment": None if self.augment is None else dataclasses.asdict(self.augment),
             "tta": list(self.views),
         }
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the fitted image size of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        if int(state["channels"]) != self.channels:
+            raise ValueError(
+                f"the state has {state['channels']} channel(s), the config {self.channels}"
+            )
+        height, width = state["size"]
+        self._size = (int(height), int(width))
+        return self
+
+    def search_also(self, folder: Path) -> None:
+        """Look for image files in ``folder`` and in its subfolders named like the configured
+        ``directories`` (``test/``) too, after those: the images of a test file predicted
+        away from the competition's data folder (``kagglekit predict --test``)."""
+        extra = [folder / d.name for d in self.directories] + [folder]
+        self.directories += [d for d in extra if d not in self.directories]

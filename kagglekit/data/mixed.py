@@ -18,9 +18,11 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any, Self
 
+import numpy as np
 import pandas as pd
 
 from kagglekit.data.preprocessing import ModelData, Preprocessor
+from kagglekit.data.state import state_arrays, sub_arrays
 from kagglekit.models.specs import ModelInputs
 
 Part = Preprocessor | Callable[[], Preprocessor]
@@ -81,3 +83,20 @@ class MixedInputs:
 
     def state(self) -> dict[str, Any]:
         return {name: part.state() for name, part in self.parts.items()}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Each part's arrays, named ``<part>/<array>``."""
+        return {
+            f"{name}/{key}": value
+            for name, part in self.parts.items()
+            for key, value in state_arrays(part).items()
+        }
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore every part from its entry of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        if sorted(state) != sorted(self.parts):
+            raise KeyError(f"the stored parts {sorted(state)} differ from {sorted(self.parts)}")
+        for name, part in self.parts.items():
+            part.load_state(state[name], sub_arrays(arrays, name))
+        self._check_names()
+        return self

@@ -110,3 +110,15 @@ class PixelImages:
 
     def state(self) -> dict[str, Any]:
         return {"side": self._side, "channels": self.channels, "divisor": self._divisor}
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the image size and divisor of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        if int(state["channels"]) != self.channels:
+            raise ValueError(
+                f"the state has {state['channels']} channel(s), the config {self.channels}"
+            )
+        self._side, self._divisor = int(state["side"]), float(state["divisor"])
+        # transform checks the number of pixel columns only
+        self._columns = [f"{self.prefix}{i}" for i in range(self._side**2 * self.channels)]
+        return self

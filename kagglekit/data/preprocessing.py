@@ -4,7 +4,8 @@ A preprocessor turns a feature frame into the model's inputs (a dict ``name -> a
 ``name -> LazyInput`` for data read batch by batch, see :mod:`kagglekit.data.lazy`).
 The pipeline builds a fresh one per fold from the competition's ``features`` factory, fits
 it on the fold's training rows, then transforms the fold's validation rows and the test set.
-``state()`` returns the fitted statistics as plain JSON (written to ``fold_<k>/preprocessing.json``).
+``state()`` returns the fitted statistics as plain JSON and ``load_state`` puts them back into an
+unfitted instance (``fold_<k>/preprocessing.json``, see :mod:`kagglekit.data.state`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Preprocessor(Protocol):
     def input_specs(self) -> ModelInputs: ...
 
     def state(self) -> dict[str, Any]: ...
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self: ...
 
 
 class NotFittedError(RuntimeError):
@@ -240,6 +243,15 @@ class TabularPreprocessor:
 
     def state(self) -> dict[str, Any]:
         return dict(self._state())
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the statistics of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays  # everything is in the JSON state
+        missing = [k for k in ("numeric", "categorical", "median", "mean", "std") if k not in state]
+        if missing:
+            raise KeyError(f"the stored state lacks {missing}")
+        self._fitted = dict(state)
+        return self
 
 
 def _is_numeric(series: pd.Series) -> bool:

@@ -221,6 +221,21 @@ class NumericSequences:
     def state(self) -> dict[str, Any]:
         return dict(self._state())
 
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the channels, scaling and length of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        missing = [
+            k for k in ("channels", "shift", "divisor", "mean", "max_length") if k not in state
+        ]
+        if missing:
+            raise KeyError(f"the stored state lacks {missing}")
+        if state.get("normalize", "none") not in ("series", "none"):
+            raise ValueError(f"unknown normalize {state.get('normalize')!r}")
+        self.normalize = state.get("normalize", "none")
+        self.pad_value = float(state["pad_value"])
+        self._fitted = dict(state)
+        return self
+
 
 def _z_normalize(values: np.ndarray) -> np.ndarray:
     """Each series and channel of ``(n, steps, channels)`` to mean 0, std 1 over its observed

@@ -181,3 +181,14 @@ class TextSequences:
 
     def state(self) -> dict[str, Any]:
         return dict(self._state())
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the vocabulary and length of :meth:`state` (see :mod:`kagglekit.data.state`)."""
+        del arrays
+        vocabulary = [str(t) for t in state["vocabulary"]]
+        if len(vocabulary) + RESERVED != state["vocabulary_size"]:
+            raise ValueError("the stored vocabulary does not match its vocabulary_size")
+        self.column = str(state["column"])
+        self._index = {token: i for i, token in enumerate(vocabulary, start=RESERVED)}
+        self._fitted = {**state, "vocabulary": vocabulary, "max_length": int(state["max_length"])}
+        return self

@@ -74,6 +74,7 @@ class TfidfFeatures:
         self.input_name = input_name
         self._fitted: dict[str, Any] | None = None
         self._vectorizer: Any = None
+        self._idf: np.ndarray | None = None
 
     def _text_column(self, frame: pd.DataFrame) -> str:
         return text_column(frame, self.column)
@@ -116,8 +117,8 @@ class TfidfFeatures:
             "n_documents": len(frame),
             "n_features": len(vocabulary),
             "vocabulary": vocabulary,
-            "idf": [float(v) for v in vectorizer.idf_],
         }
+        self._idf = np.asarray(vectorizer.idf_)
         return self
 
     def _state(self) -> dict[str, Any]:
@@ -126,15 +127,30 @@ class TfidfFeatures:
         return self._fitted
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], **options: Any) -> TfidfFeatures:
-        """A fitted transformer from :meth:`state` (``preprocessing.json``) and its options."""
-        features = cls(**options)
-        vectorizer = features._new_vectorizer()
-        vectorizer.vocabulary_ = {t: i for i, t in enumerate(state["vocabulary"])}
-        vectorizer.idf_ = np.asarray(state["idf"], dtype=np.float32)
-        features._vectorizer = vectorizer
-        features._fitted = dict(state)
-        return features
+    def from_state(
+        cls, state: dict[str, Any], arrays: dict[str, np.ndarray], **options: Any
+    ) -> TfidfFeatures:
+        """A fitted transformer from :meth:`state`, :meth:`state_arrays` and its options."""
+        return cls(**options).load_state(state, arrays)
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """``idf``: the inverse document frequency of each n-gram of the vocabulary (float32)."""
+        self._state()
+        assert self._idf is not None
+        return {"idf": self._idf}
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the vocabulary and IDF (see :mod:`kagglekit.data.state`)."""
+        vocabulary = [str(t) for t in state["vocabulary"]]
+        idf = np.asarray(arrays["idf"])
+        if idf.shape != (len(vocabulary),):
+            raise ValueError(f"{len(vocabulary)} n-grams but {idf.shape} IDF weights")
+        vectorizer = self._new_vectorizer()
+        vectorizer.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
+        vectorizer.idf_ = idf
+        self._vectorizer, self._idf = vectorizer, idf
+        self._fitted = {**state, "vocabulary": vocabulary}
+        return self
 
     def transform(self, frame: pd.DataFrame) -> ModelData:
         column = self._state()["column"]

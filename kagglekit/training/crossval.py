@@ -23,6 +23,7 @@ import pandas as pd
 
 from kagglekit.cv import fold_indices, n_folds
 from kagglekit.data.preprocessing import Preprocessor
+from kagglekit.data.state import save_preprocessing
 from kagglekit.errors import KagglekitError
 from kagglekit.files import load_array, read_json, save_array, write_json
 from kagglekit.metrics import Metric
@@ -321,7 +322,7 @@ def train_fold(
     keras.utils.set_random_seed(recipe.settings.seed + k)
 
     preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
-    write_json(folder.preprocessing, preprocessor.state())
+    save_preprocessing(folder.path, preprocessor)  # predict restores it (data/state.py)
     x_all = preprocessor.transform(train_frame)
     x_test = preprocessor.transform(test_frame)
     x_train, x_valid = take_rows(x_all, train_rows), take_rows(x_all, valid_rows)

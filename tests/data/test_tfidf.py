@@ -40,7 +40,7 @@ def test_idf_weights_rare_ngrams_higher_and_tf_is_sublinear() -> None:
     index = {t: i for i, t in enumerate(features.state()["vocabulary"])}
     x = features.transform(reviews("good coffee", "good good good good"))["text"]
     assert x[0, index["coffee"]] > x[0, index["good"]]  # coffee: 2 of 5 docs, good: 3 of 5
-    idf_good = features.state()["idf"][index["good"]]
+    idf_good = features.state_arrays()["idf"][index["good"]]
     np.testing.assert_allclose(x[1, index["good"]], (1 + np.log(4)) * idf_good, rtol=1e-6)
 
 
@@ -67,7 +67,9 @@ def test_missing_text_is_an_all_zero_row_and_the_text_column_is_found() -> None:
 def test_state_is_json_and_round_trips() -> None:
     features = TfidfFeatures(min_df=1, input_name="tfidf").fit(TRAIN)
     state = json.loads(json.dumps(features.state()))
-    restored = TfidfFeatures.from_state(state, min_df=1, input_name="tfidf")
+    restored = TfidfFeatures.from_state(
+        state, features.state_arrays(), min_df=1, input_name="tfidf"
+    )
     frame = reviews("good coffee tea", "bad good", None)
     np.testing.assert_array_equal(
         restored.transform(frame)["tfidf"], features.transform(frame)["tfidf"]

@@ -238,11 +238,6 @@ def test_fresh_venv_predicts_the_runs_submission(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="needs predict without the training data (the `inference` branch: each fold stores "
-    "its fitted preprocessing); remove this marker once it is merged",
-    strict=False,
-)
 def test_fresh_venv_predicts_without_the_training_data(
     trained: tuple[Path, Path], fresh_venv: tuple[Path, Path, dict[str, str]], tmp_path: Path
 ) -> None:
