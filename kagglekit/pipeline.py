@@ -1,7 +1,7 @@
 """``train(cfg)`` and ``predict(run_dir)``: the only place that reads the config.
 
-The config is turned into typed objects here (:class:`RunParts`); everything below takes
-explicit arguments. ``train`` returns the scores and the paths it wrote, so tests and the tuner
+The config is turned into typed objects here (:class:`~kagglekit.parts.RunParts`); everything
+below takes explicit arguments. ``train`` returns the scores and the paths it wrote, so tests and the tuner
 call it directly.
 """
 
@@ -41,37 +41,17 @@ from kagglekit.fingerprint import (
     make_fingerprint,
 )
 from kagglekit.metrics import Metric, get_metric
+from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.targets import TargetCodec
 from kagglekit.tracking import RunLogger, SafeLogger, flatten
-from kagglekit.training.crossval import (
-    CVResult,
-    FoldHooks,
-    FoldRecipe,
-    cross_validate,
-    predict_from_weights,
-)
-from kagglekit.training.fit import TrainerSettings
+from kagglekit.training.crossval import CVData, CVResult, cross_validate, predict_from_weights
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CONFIG_FILE", "RunParts", "RunResult", "predict", "train"]
-
-
-@dataclass(frozen=True)
-class RunParts:
-    """The typed objects one run is made of, built from the config."""
-
-    spec: CompetitionSpec
-    splitter: cvlib.Splitter
-    settings: TrainerSettings
-    make_model: Any
-    make_optimizer: Any
-    callbacks: list[Any]
-    metric: Metric
-    logger: RunLogger = field(default_factory=RunLogger)
 
 
 @dataclass(frozen=True)
@@ -102,7 +82,7 @@ def _build(node: Any, key: str) -> Any:
 def build_parts(cfg: DictConfig) -> RunParts:
     spec = _build(cfg.competition, "competition")
     settings = _build(cfg.trainer, "trainer")
-    callbacks = []
+    callbacks = {}
     for name, node in cfg.callbacks.items():
         if node is None:
             continue
@@ -111,7 +91,7 @@ def build_parts(cfg: DictConfig) -> RunParts:
                 f"callbacks.{name} has no _target_: it sets options of a callback that the chosen "
                 f"callbacks group does not have. Drop it (~callbacks.{name}) or give it a _target_."
             )
-        callbacks.append(instantiate(node, _convert_="all"))
+        callbacks[str(name)] = instantiate(node, _convert_="all")
     return RunParts(
         spec=spec,
         splitter=instantiate(cfg.cv, _convert_="all"),
@@ -303,20 +283,6 @@ def ways_on_short(run_dir: Path) -> str:
     return f"a new hydra.run.dir, or restart=true (moves {run_dir} aside)."
 
 
-def recipe_for(parts: RunParts, codec: TargetCodec, hooks: FoldHooks | None = None) -> FoldRecipe:
-    return FoldRecipe(
-        make_preprocessor=parts.spec.features,
-        make_model=parts.make_model,
-        make_optimizer=parts.make_optimizer,
-        callbacks=parts.callbacks,
-        settings=parts.settings,
-        codec=codec,
-        metric=parts.metric,
-        forward_only=cvlib.is_forward_only(parts.splitter),
-        hooks=hooks,
-    )
-
-
 def prediction_columns(codec: TargetCodec) -> list[str]:
     if codec.task is Task.BINARY:
         return [f"pred_{codec.classes[-1]}"]
@@ -357,13 +323,16 @@ def run(
     folds = make_folds(parts, data, y, run_dir, fingerprint)
     check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
     result = cross_validate(
-        recipe_for(parts, codec, hooks),
-        data.train,
-        y,
-        data.test,
-        folds,
-        run_dir,
-        test_key=fingerprint.test_key() if fingerprint is not None else None,
+        dataclasses.replace(parts, hooks=hooks),
+        CVData(
+            train=data.train,
+            y=y,
+            codec=codec,
+            test=data.test,
+            folds=folds,
+            run_dir=run_dir,
+            test_key=fingerprint.test_key() if fingerprint is not None else None,
+        ),
     )
 
     scores = score_oof(result, codec, parts.metric, y)
@@ -568,7 +537,6 @@ def predict(
     codec = make_codec(spec, data)
     folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
     check_checkpoints_match(rundir, cfg, parts.spec, folds)
-    recipe = recipe_for(parts, codec)
     predictions = []
     for k in range(cvlib.n_folds(folds)):
         weights = rundir.fold(k).weights
@@ -578,8 +546,8 @@ def predict(
             raise RunDirError(
                 f"{weights} not found: fold {k} of {run_dir} has no checkpoint. Train it first."
             )
-        train_rows, _ = cvlib.fold_indices(folds, k, forward_only=recipe.forward_only)
-        (test,) = predict_from_weights(recipe, weights, data.train, train_rows, [data.test])
+        train_rows, _ = cvlib.fold_indices(folds, k, forward_only=parts.forward_only)
+        (test,) = predict_from_weights(parts, codec, weights, data.train, train_rows, [data.test])
         predictions.append(test)
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:
