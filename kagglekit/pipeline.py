@@ -91,13 +91,13 @@ def build_parts(cfg: DictConfig) -> RunParts:
                 f"callbacks.{name} has no _target_: it sets options of a callback that the chosen "
                 f"callbacks group does not have. Drop it (~callbacks.{name}) or give it a _target_."
             )
-        callbacks[str(name)] = instantiate(node, _convert_="all")
+        callbacks[str(name)] = _build(node, f"callbacks.{name}")
     return RunParts(
         spec=spec,
-        splitter=instantiate(cfg.cv, _convert_="all"),
+        splitter=_build(cfg.cv, "cv"),
         settings=settings,
-        make_model=instantiate(cfg.model, _convert_="all"),
-        make_optimizer=instantiate(cfg.optimizer, _convert_="all"),
+        make_model=_build(cfg.model, "model"),
+        make_optimizer=_build(cfg.optimizer, "optimizer"),
         callbacks=callbacks,
         metric=get_metric(spec.metric),
         logger=_build(cfg.logger, "logger") if cfg.get("logger") is not None else RunLogger(),

@@ -136,6 +136,7 @@ def test_states_follow_their_callback_when_the_list_changes(
     """Keyed by class and name: a resume whose callback list was reordered, lost a callback
     and gained one gives every state to the callback it was taken from."""
     model = _model()
+    model.optimizer.build(model.trainable_variables)
     slow = _named(keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True), "slow")
     fast = _named(keras.callbacks.EarlyStopping(patience=5), "fast")
     plateau = keras.callbacks.ReduceLROnPlateau(patience=4)
