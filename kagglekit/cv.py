@@ -189,7 +189,7 @@ class MultilabelStratifiedKFold:
     def __init__(self, n_splits: int = 5, *, shuffle: bool = True, random_state: int | None = None):
         if n_splits < 2:
             raise FoldsError(
-                f"cv.n_splits must be at least 2, but got {n_splits}: set cv.n_splits=5, say."
+                f"cv.n_splits must be at least 2, but got {n_splits=} (set cv.n_splits=5, say)."
             )
         self.n_splits = n_splits
         self.shuffle = shuffle

@@ -1,8 +1,8 @@
 """``train(cfg)`` and ``predict(run_dir)``: the only place that reads the config.
 
 The config is turned into typed objects here (:class:`~kagglekit.parts.RunParts`); everything
-below takes explicit arguments. ``train`` returns the scores and the paths it wrote, so tests and the tuner
-call it directly.
+below takes explicit arguments. ``train`` returns the scores and the paths it wrote, so tests
+and the tuner call it directly.
 """
 
 from __future__ import annotations
@@ -323,7 +323,7 @@ def run(
     folds = make_folds(parts, data, y, run_dir, fingerprint)
     check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
     result = cross_validate(
-        dataclasses.replace(parts, hooks=hooks),
+        parts if hooks is None else dataclasses.replace(parts, hooks=hooks),
         CVData(
             train=data.train,
             y=y,

@@ -160,7 +160,7 @@ class FoldBackup(keras.callbacks.Callback):
     def _apply(self, restored: _Restored) -> None:
         """Put a backup back: model and optimizer variables, each callback's state (by key),
         and whether a callback had stopped training."""
-        for variable, value in zip(model_state(self.model), restored.variables, strict=True):
+        for variable, value in zip(restored.targets, restored.variables, strict=True):
             variable.assign(value)
         callbacks = [c for c in self.callbacks if c is not self]
         states = (
@@ -323,6 +323,7 @@ class _Restored:
 
     epochs_done: int
     stopped: bool
+    targets: list[Any]  # the model's variables, checked against the values
     variables: list[np.ndarray]
     callbacks: dict[str, CallbackState]
     legacy: _Legacy | None = None
@@ -344,7 +345,7 @@ def _read_backup(model: keras.Model, folder: Path) -> _Restored:
             )
     epochs_done, stopped = int(state["epoch"]), bool(state.get("stopped"))
     if state.get("format") is None:  # the previous format
-        return _Restored(epochs_done, stopped, values, {}, _read_legacy(state, folder))
+        return _Restored(epochs_done, stopped, variables, values, {}, _read_legacy(state, folder))
     if state["format"] > FORMAT:
         raise ValueError(
             f"backup format {state['format']} is newer than this kagglekit's ({FORMAT})"
@@ -357,7 +358,7 @@ def _read_backup(model: keras.Model, folder: Path) -> _Restored:
         )
         for key, entry in state["callbacks"].items()
     }
-    return _Restored(epochs_done, stopped, values, callbacks)
+    return _Restored(epochs_done, stopped, variables, values, callbacks)
 
 
 def _read_legacy(state: dict[str, Any], folder: Path) -> _Legacy:
