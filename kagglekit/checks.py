@@ -18,7 +18,7 @@ from kagglekit.data.loading import DataError, sample_id_column
 from kagglekit.errors import ConfigError
 from kagglekit.metrics import Metric
 from kagglekit.models.specs import OutputSpec
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import SingleLabelTask, TargetTask
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +133,13 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def check_label_kind(spec: CompetitionSpec, codec: TargetCodec, sample: pd.DataFrame) -> None:
+def check_label_kind(spec: CompetitionSpec, task: TargetTask, sample: pd.DataFrame) -> None:
     """Class labels of the kind the sample submission holds: ``yes``/``no`` where the sample
     holds ``0`` would be rejected by Kaggle (or scored as all wrong)."""
-    if spec.submission != "label" or codec.task not in (Task.BINARY, Task.MULTICLASS):
+    if spec.submission != "label" or not isinstance(task, SingleLabelTask):
         return
     id_column = sample_id_column(spec, sample)
-    classes = list(codec.classes)
+    classes = list(task.classes)
     for column in [c for c in sample.columns if c != id_column]:
         values = sample[column].dropna()
         if values.empty:
@@ -201,7 +201,7 @@ def warn_constant_columns(spec: CompetitionSpec, preprocessor: Any, train: pd.Da
 
 def check_run(
     spec: CompetitionSpec,
-    codec: TargetCodec,
+    task: TargetTask,
     metric: Metric,
     loss: Any,
     sample: pd.DataFrame,
@@ -210,6 +210,6 @@ def check_run(
     """Every cross-check that needs no fold: metric and loss against the task, the labels
     against the sample submission's value type, and the columns that will be dropped."""
     check_metric(metric, spec.task)
-    check_loss(loss, codec.outputs(), spec.task)
-    check_label_kind(spec, codec, sample)
+    check_loss(loss, task.outputs(), spec.task)
+    check_label_kind(spec, task, sample)
     warn_constant_columns(spec, spec.features(), train)

@@ -24,6 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # silence TensorFlow start-u
 import hydra
 from omegaconf import DictConfig
 
+from kagglekit.bundle import package_main
+from kagglekit.init.command import init_main
+from kagglekit.submit import submit_main
+
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 log = logging.getLogger("kagglekit")
 
@@ -307,7 +311,8 @@ def predict_main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "run_dir",
         type=Path,
-        help="a finished run directory (holds config.yaml, folds.csv, fold_*/)",
+        help="a finished run directory (holds config.yaml, folds.csv, fold_*/) or a bundle "
+        "written by `kagglekit package`",
     )
     parser.add_argument(
         "--test", type=Path, default=None, help="another test file of the same layout"
@@ -319,7 +324,7 @@ def predict_main(argv: list[str] | None = None) -> None:
         "--output",
         type=Path,
         default=None,
-        help="where to write (default: <run_dir>/submission.csv)",
+        help="where to write (default: <run_dir>/submission.csv; ./submission.csv for a bundle)",
     )
     args = parser.parse_args(argv)
     check_backend()
@@ -329,14 +334,15 @@ def predict_main(argv: list[str] | None = None) -> None:
     from kagglekit.errors import KagglekitError
 
     log_backend()
+    from kagglekit.bundle import bundle_output, run_dir_of
     from kagglekit.pipeline import predict
 
     try:
         path = predict(
-            args.run_dir,
+            run_dir_of(args.run_dir),  # a bundle (kagglekit package) holds its run in run/
             test_file=args.test,
             sample_submission=args.sample_submission,
-            output=args.output,
+            output=bundle_output(args.run_dir, args.output),
         )
     except KagglekitError as exc:
         fail(exc)
@@ -482,9 +488,12 @@ COMMANDS = {
     "baseline": baseline_main,
     "tune": tune_main,
     "predict": predict_main,
+    "package": package_main,
+    "submit": submit_main,
     "prepare": prepare_main,
     "blend": blend_main,
     "report": report_main,
+    "init": init_main,
 }
 
 

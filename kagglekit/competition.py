@@ -15,6 +15,18 @@ from typing import Any, Literal
 from kagglekit.errors import ConfigError
 
 SubmissionKind = Literal["label", "probability", "value"]
+Heads = Literal["single", "per_target"]
+HEADS: tuple[Heads, ...] = ("single", "per_target")
+
+
+def check_heads(heads: str) -> Heads:
+    """``heads`` is a layout of output heads; raises ``ValueError`` naming the choices."""
+    if heads not in HEADS:
+        raise ValueError(
+            f"heads={heads!r}; expected 'single' (one output head) or 'per_target' (one head per "
+            "target column)."
+        )
+    return heads
 
 
 class Task(enum.StrEnum):
@@ -69,6 +81,8 @@ class CompetitionSpec:
         decimal: the decimal mark of numbers in the CSV files (``,`` for ``29,5``).
         na_values: cell texts read as missing values besides pandas' defaults (``""``,
             ``NA``, ``NaN``...), e.g. ``[unknown, "?"]``.
+        kaggle_slug: the competition's name on Kaggle (``kaggle.com/competitions/<slug>``),
+            where ``kagglekit submit`` sends the submission; ``--competition`` overrides it.
     """
 
     name: str
@@ -90,7 +104,7 @@ class CompetitionSpec:
     class_columns: dict[str, Any] | None = None
     target_transform: Literal["none", "log1p"] = "none"
     prepare: Callable[[Path], Any] | None = None
-    heads: Literal["single", "per_target"] = "single"
+    heads: Heads = "single"
     id_is_feature: bool = False
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -99,6 +113,7 @@ class CompetitionSpec:
     sep: str = ","
     decimal: str = "."
     na_values: tuple[str, ...] = ()
+    kaggle_slug: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -139,11 +154,10 @@ class CompetitionSpec:
                 f"Competition {self.name!r}: {option} needs `id_column` (the series/row id that "
                 "ties the rows together); set it in the competition config."
             )
-        if self.heads not in ("single", "per_target"):
-            raise ConfigError(
-                f"Competition {self.name!r}: heads={self.heads!r}; expected 'single' (one output "
-                "head) or 'per_target' (one head per target column)."
-            )
+        try:
+            check_heads(self.heads)
+        except ValueError as exc:
+            raise ConfigError(f"Competition {self.name!r}: {exc}") from None
         if self.id_is_feature and self.id_column is None:
             raise ConfigError(
                 f"Competition {self.name!r}: id_is_feature=true needs an `id_column`."

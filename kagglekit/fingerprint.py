@@ -48,6 +48,7 @@ COSMETIC_KEYS = (
     "competition.submission",
     "competition.submission_id_column",
     "competition.class_columns",
+    "competition.kaggle_slug",  # where `kagglekit submit` sends, not what is trained
 )
 # keys that change the test predictions only: recomputed from the fold checkpoints
 TEST_KEYS = ("competition.test_file", "competition.sample_submission_file")

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from kagglekit import cv as cvlib
 from kagglekit.backend import enable_op_determinism
 from kagglekit.checks import check_fold_selection, check_run
-from kagglekit.competition import CompetitionSpec, Task
+from kagglekit.competition import CompetitionSpec
 from kagglekit.config_check import ConfigError, check_complete
 from kagglekit.data.loading import (
     CompetitionData,
@@ -45,7 +45,7 @@ from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask, task_of
 from kagglekit.tracking import RunLogger, SafeLogger, flatten
 from kagglekit.training.crossval import CVData, CVResult, cross_validate, predict_from_weights
 
@@ -230,15 +230,9 @@ def baseline(cfg: DictConfig, run_dir: Path | None = None) -> Any:
         return run_baseline(build_parts(cfg), settings, run_dir)
 
 
-def make_codec(spec: CompetitionSpec, data: CompetitionData) -> TargetCodec:
-    return TargetCodec.fit(
-        spec.task,
-        data.targets,
-        positive_label=spec.positive_label,
-        transform=spec.target_transform,
-        threshold=spec.threshold,
-        heads=spec.heads,
-    )
+def make_task(spec: CompetitionSpec, data: CompetitionData) -> TargetTask:
+    """The competition's task object, fitted on the training targets."""
+    return task_of(spec, data.targets)
 
 
 def make_folds(
@@ -283,19 +277,11 @@ def ways_on_short(run_dir: Path) -> str:
     return f"a new hydra.run.dir, or restart=true (moves {run_dir} aside)."
 
 
-def prediction_columns(codec: TargetCodec) -> list[str]:
-    if codec.task is Task.BINARY:
-        return [f"pred_{codec.classes[-1]}"]
-    if codec.task is Task.MULTICLASS:
-        return [f"pred_{c}" for c in codec.classes]
-    return [f"pred_{c}" for c in codec.columns]
-
-
 def prediction_frame(
-    predictions: np.ndarray, codec: TargetCodec, ids: pd.Series | None, id_name: str
+    predictions: np.ndarray, task: TargetTask, ids: pd.Series | None, id_name: str
 ) -> pd.DataFrame:
     frame = pd.DataFrame(
-        predictions.reshape(len(predictions), -1), columns=prediction_columns(codec)
+        predictions.reshape(len(predictions), -1), columns=task.prediction_columns()
     )
     frame.insert(0, id_name, ids.to_numpy() if ids is not None else np.arange(len(frame)))
     return frame
@@ -316,10 +302,10 @@ def run(
     RunDir(run_dir).mark("running", competition=spec.name, pid=os.getpid())
     data = load_competition(spec)
     check_features(spec, data)
-    codec = make_codec(spec, data)
-    check_run(spec, codec, parts.metric, parts.settings.loss, data.sample_submission, data.train)
-    submission_frame(spec, codec, data, dummy_predictions(codec, len(data.test)))  # a dry run
-    y = codec.encode(data.targets)
+    task = make_task(spec, data)
+    check_run(spec, task, parts.metric, parts.settings.loss, data.sample_submission, data.train)
+    submission_frame(spec, task, data, task.dummy_predictions(len(data.test)))  # a dry run
+    y = task.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir, fingerprint)
     check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
     result = cross_validate(
@@ -327,7 +313,7 @@ def run(
         CVData(
             train=data.train,
             y=y,
-            codec=codec,
+            task=task,
             test=data.test,
             folds=folds,
             run_dir=run_dir,
@@ -335,9 +321,9 @@ def run(
         ),
     )
 
-    scores = score_oof(result, codec, parts.metric, y)
+    scores = score_oof(result, task, parts.metric, y)
     paths = write_predictions(
-        run_dir, result.oof, result.test_pred, codec, data, folds, spec.id_column or "row"
+        run_dir, result.oof, result.test_pred, task, data, folds, spec.id_column or "row"
     )
     scores.update(
         competition=spec.name,
@@ -354,7 +340,7 @@ def run(
         ", ".join(f"{s:.4f}" for s in scores["folds"]),
     )
     paths["submission"] = make_submission(
-        spec, codec, data, result.test_pred, run_dir / "submission.csv"
+        spec, task, data, result.test_pred, run_dir / "submission.csv"
     )
     write_json(
         RunDir(run_dir).state,
@@ -369,7 +355,7 @@ def run(
     log.info("Submission: %s", paths["submission"])
     from kagglekit.report.html import write_report_safely
 
-    write_report_safely(run_dir, codec=codec, encoded_truth=codec.encoded_truth(y))
+    write_report_safely(run_dir, task=task, encoded_truth=task.encoded_truth(y))
     return RunResult(
         run_dir=run_dir,
         metric=parts.metric.name,
@@ -380,13 +366,10 @@ def run(
     )
 
 
-def score_oof(
-    result: CVResult, codec: TargetCodec, metric: Metric, y: np.ndarray
-) -> dict[str, Any]:
+def score_oof(result: CVResult, task: TargetTask, metric: Metric, y: np.ndarray) -> dict[str, Any]:
     validated = np.concatenate([f.valid_rows for f in result.folds])
     validated.sort()
-    truth = codec.encoded_truth(y[validated])
-    cv_score = metric(truth, result.oof[validated], codec.task, codec.threshold)
+    cv_score = task.score_encoded(metric, y[validated], result.oof[validated])
     fold_scores = result.fold_scores
     return {
         "metric": metric.name,
@@ -400,29 +383,17 @@ def score_oof(
     }
 
 
-def dummy_predictions(codec: TargetCodec, n_rows: int) -> np.ndarray:
-    """Predictions of the right shape (uniform probabilities, zero values), to build the
-    submission once before training: a submission that cannot be built stops the run then."""
-    if codec.task is Task.BINARY:
-        return np.full(n_rows, 0.5)
-    if codec.task is Task.MULTICLASS:
-        return np.full((n_rows, len(codec.classes)), 1.0 / len(codec.classes))
-    if codec.task is Task.MULTILABEL:
-        return np.full((n_rows, len(codec.columns)), 0.5)
-    return np.zeros((n_rows, len(codec.columns)))
-
-
 def write_predictions(
     run_dir: Path,
     oof: np.ndarray,
     test_pred: np.ndarray,
-    codec: TargetCodec,
+    task: TargetTask,
     data: CompetitionData,
     folds: np.ndarray,
     id_name: str,
 ) -> dict[str, Path]:
     """``oof.npy``/``oof.csv`` (with each row's fold) and ``test_pred.npy``/``test_pred.csv``."""
-    oof_frame = prediction_frame(oof, codec, data.train_ids, id_name)
+    oof_frame = prediction_frame(oof, task, data.train_ids, id_name)
     oof_frame.insert(1, "fold", folds)
     return {
         "oof": save_array(run_dir / "oof.npy", oof),
@@ -430,23 +401,23 @@ def write_predictions(
         "test_pred": save_array(run_dir / "test_pred.npy", test_pred),
         "test_pred_csv": write_csv(
             run_dir / "test_pred.csv",
-            prediction_frame(test_pred, codec, data.test_ids, id_name),
+            prediction_frame(test_pred, task, data.test_ids, id_name),
         ),
     }
 
 
 def make_submission(
     spec: CompetitionSpec,
-    codec: TargetCodec,
+    task: TargetTask,
     data: CompetitionData,
     test_pred: np.ndarray,
     path: Path,
 ) -> Path:
-    return write_submission(path, submission_frame(spec, codec, data, test_pred))
+    return write_submission(path, submission_frame(spec, task, data, test_pred))
 
 
 def submission_frame(
-    spec: CompetitionSpec, codec: TargetCodec, data: CompetitionData, test_pred: np.ndarray
+    spec: CompetitionSpec, task: TargetTask, data: CompetitionData, test_pred: np.ndarray
 ) -> pd.DataFrame:
     """The checked submission (the sample's ids, columns and value types) of ``test_pred``."""
     sample = data.sample_submission
@@ -454,19 +425,14 @@ def submission_frame(
     value_columns = [c for c in sample.columns if c != id_column]
     ids = data.test_ids if data.test_ids is not None else sample[id_column]
     check_finite_predictions(test_pred, ids)
-    values = codec.submission_values(test_pred, value_columns, spec.submission, spec.class_columns)
-    labels = (
-        codec.classes if spec.submission == "label" and codec.task is not Task.MULTILABEL else None
-    )
-    if codec.task is Task.MULTILABEL and spec.submission == "label":
-        labels = (0, 1)
+    values = task.submission_values(test_pred, value_columns, spec.submission, spec.class_columns)
     return build_submission(
         sample,
         values,
         kind=spec.submission,
         test_ids=data.test_ids,
         id_column=id_column,
-        labels=labels,
+        labels=task.submission_labels(spec.submission),
     )
 
 
@@ -534,7 +500,7 @@ def predict(
             spec, sample_submission_file=str(Path(sample_submission).resolve())
         )
     data = load_competition(spec)
-    codec = make_codec(spec, data)
+    task = make_task(spec, data)
     folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
     check_checkpoints_match(rundir, cfg, parts.spec, folds)
     predictions = []
@@ -547,11 +513,11 @@ def predict(
                 f"{weights} not found: fold {k} of {run_dir} has no checkpoint. Train it first."
             )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=parts.forward_only)
-        (test,) = predict_from_weights(parts, codec, weights, data.train, train_rows, [data.test])
+        (test,) = predict_from_weights(parts, task, weights, data.train, train_rows, [data.test])
         predictions.append(test)
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:
         raise RunDirError(f"No fold checkpoint found in {run_dir}.")
     test_pred = np.mean(predictions, axis=0)
     out = Path(output) if output is not None else rundir.submission
-    return make_submission(spec, codec, data, test_pred, out)
+    return make_submission(spec, task, data, test_pred, out)

@@ -8,6 +8,7 @@ from sklearn import metrics as skm
 
 from kagglekit.competition import Task
 from kagglekit.metrics import METRICS, Metric, get_metric
+from tests.tasks.helpers import score
 
 Y_BIN = np.array([0, 1, 1, 0, 1, 0])
 P_BIN = np.array([0.2, 0.7, 0.4, 0.6, 0.9, 0.1])
@@ -44,21 +45,21 @@ P_REG = np.array([2.5, 5.0, 4.0, 8.0])
     ],
 )
 def test_binary_metrics_match_sklearn(name, expected):
-    assert get_metric(name)(Y_BIN, P_BIN, Task.BINARY) == pytest.approx(expected)
+    assert score(name, Y_BIN, P_BIN, Task.BINARY) == pytest.approx(expected)
 
 
 def test_hand_computed_binary_values():
     # 4 of 6 right at threshold 0.5
-    assert get_metric("accuracy")(Y_BIN, P_BIN, Task.BINARY) == pytest.approx(4 / 6)
+    assert score("accuracy", Y_BIN, P_BIN, Task.BINARY) == pytest.approx(4 / 6)
     # pairs (pos, neg) ranked right: 8 of 9 (only 0.4 < 0.6 is wrong)
-    assert get_metric("roc_auc")(Y_BIN, P_BIN, Task.BINARY) == pytest.approx(8 / 9)
+    assert score("roc_auc", Y_BIN, P_BIN, Task.BINARY) == pytest.approx(8 / 9)
 
 
 def test_binary_threshold_is_applied():
     accuracy = get_metric("accuracy")
     # at 0.35 the 0.4 positive becomes right, nothing else changes
-    assert accuracy(Y_BIN, P_BIN, Task.BINARY, 0.35) == pytest.approx(5 / 6)
-    assert accuracy(Y_BIN, P_BIN, Task.BINARY, 0.95) == pytest.approx(3 / 6)
+    assert score(accuracy, Y_BIN, P_BIN, Task.BINARY, 0.35) == pytest.approx(5 / 6)
+    assert score(accuracy, Y_BIN, P_BIN, Task.BINARY, 0.95) == pytest.approx(3 / 6)
 
 
 @pytest.mark.parametrize(
@@ -73,16 +74,16 @@ def test_binary_threshold_is_applied():
     ],
 )
 def test_multiclass_metrics_match_sklearn(name, expected):
-    assert get_metric(name)(Y_MC, P_MC, Task.MULTICLASS) == pytest.approx(expected)
+    assert score(name, Y_MC, P_MC, Task.MULTICLASS) == pytest.approx(expected)
 
 
 def test_multiclass_accuracy_uses_argmax():
-    assert get_metric("accuracy")(Y_MC, P_MC, Task.MULTICLASS) == pytest.approx(3 / 5)
+    assert score("accuracy", Y_MC, P_MC, Task.MULTICLASS) == pytest.approx(3 / 5)
 
 
 def test_multiclass_log_loss_renormalises_rows():
     unnormalised = P_MC * 0.5  # rows sum to 0.5
-    assert get_metric("log_loss")(Y_MC, unnormalised, Task.MULTICLASS) == pytest.approx(
+    assert score("log_loss", Y_MC, unnormalised, Task.MULTICLASS) == pytest.approx(
         skm.log_loss(Y_MC, P_MC)
     )
 
@@ -91,19 +92,19 @@ def test_multiclass_log_loss_knows_classes_absent_from_the_truth():
     y = np.array([0, 0, 1])
     p = np.array([[0.6, 0.3, 0.1], [0.5, 0.3, 0.2], [0.2, 0.7, 0.1]])
     expected = skm.log_loss(y, p, labels=[0, 1, 2])
-    assert get_metric("log_loss")(y, p, Task.MULTICLASS) == pytest.approx(expected)
+    assert score("log_loss", y, p, Task.MULTICLASS) == pytest.approx(expected)
 
 
 def test_multilabel_metrics_match_sklearn():
     labels = (P_ML >= 0.5).astype(int)
-    assert get_metric("roc_auc")(Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(
+    assert score("roc_auc", Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(
         skm.roc_auc_score(Y_ML, P_ML, average="macro")
     )
-    assert get_metric("f1_macro")(Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(
+    assert score("f1_macro", Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(
         skm.f1_score(Y_ML, labels, average="macro")
     )
     per_column = [skm.log_loss(Y_ML[:, j], P_ML[:, j]) for j in range(Y_ML.shape[1])]
-    assert get_metric("log_loss")(Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(np.mean(per_column))
+    assert score("log_loss", Y_ML, P_ML, Task.MULTILABEL) == pytest.approx(np.mean(per_column))
 
 
 @pytest.mark.parametrize(
@@ -117,35 +118,35 @@ def test_multilabel_metrics_match_sklearn():
     ],
 )
 def test_regression_metrics_match_sklearn(name, expected):
-    assert get_metric(name)(Y_REG, P_REG, Task.REGRESSION) == pytest.approx(expected)
+    assert score(name, Y_REG, P_REG, Task.REGRESSION) == pytest.approx(expected)
 
 
 def test_hand_computed_rmse():
     # errors 0.5, 0, 1.5, 1 -> mean square 3.5 / 4
-    assert get_metric("rmse")(Y_REG, P_REG, Task.REGRESSION) == pytest.approx(np.sqrt(0.875))
+    assert score("rmse", Y_REG, P_REG, Task.REGRESSION) == pytest.approx(np.sqrt(0.875))
 
 
 def test_log_loss_clips_certain_mistakes():
-    value = get_metric("log_loss")(np.array([1, 0]), np.array([0.0, 1.0]), Task.BINARY)
+    value = score("log_loss", np.array([1, 0]), np.array([0.0, 1.0]), Task.BINARY)
     assert np.isfinite(value)
     assert value > 30
 
 
 def test_rmsle_refuses_values_below_minus_one():
     with pytest.raises(ValueError, match="rmsle needs values > -1"):
-        get_metric("rmsle")(np.array([1.0]), np.array([-2.0]), Task.REGRESSION)
+        score("rmsle", np.array([1.0]), np.array([-2.0]), Task.REGRESSION)
 
 
 @pytest.mark.parametrize("name", ["accuracy", "f1", "qwk"])
 def test_label_metrics_refuse_regression(name):
     with pytest.raises(ValueError, match="regression task has none"):
-        get_metric(name)(Y_REG, P_REG, Task.REGRESSION)
+        score(name, Y_REG, P_REG, Task.REGRESSION)
 
 
 @pytest.mark.parametrize("name", ["roc_auc", "log_loss"])
 def test_probability_metrics_refuse_regression(name):
     with pytest.raises(ValueError, match="needs probabilities"):
-        get_metric(name)(Y_REG, P_REG, Task.REGRESSION)
+        score(name, Y_REG, P_REG, Task.REGRESSION)
 
 
 MAXIMISED = {
@@ -179,7 +180,9 @@ def test_better_predictions_score_better_in_the_metrics_direction():
     good = np.where(Y_BIN == 1, 0.9, 0.1)
     for name in ("accuracy", "roc_auc", "log_loss", "mcc"):
         metric = get_metric(name)
-        assert metric.is_better(metric(Y_BIN, good, Task.BINARY), metric(Y_BIN, P_BIN, Task.BINARY))
+        assert metric.is_better(
+            score(metric, Y_BIN, good, Task.BINARY), score(metric, Y_BIN, P_BIN, Task.BINARY)
+        )
 
 
 def test_unknown_metric_suggests_close_names():
@@ -199,6 +202,6 @@ def test_unknown_metric_without_close_name_gives_no_hint():
 
 
 def test_a_metric_object_is_passed_through():
-    custom = Metric("neg_max_error", lambda y, p, task, thr: -float(np.max(np.abs(y - p))), True)
+    custom = Metric("neg_max_error", lambda y, p: -float(np.max(np.abs(y - p))), True)
     assert get_metric(custom) is custom
-    assert custom(Y_REG, P_REG, Task.REGRESSION) == pytest.approx(-1.5)
+    assert score(custom, Y_REG, P_REG, Task.REGRESSION) == pytest.approx(-1.5)

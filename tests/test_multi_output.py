@@ -9,37 +9,37 @@ import pytest
 
 from kagglekit.competition import Task
 from kagglekit.models.specs import InputSpec, OutputSpec
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask, make_task
 from kagglekit.training.fit import build_model, per_head
 
 
-def codec(task: Task = Task.REGRESSION, heads: str = "per_target") -> TargetCodec:
+def fitted(task: Task = Task.REGRESSION, heads: str = "per_target") -> TargetTask:
     first = [1.0, 2.0, 3.0] if task is Task.REGRESSION else [1, 0, 1]
     targets = pd.DataFrame({"price ($)": first, "2nd": [0, 1, 1]})
-    return TargetCodec.fit(task, targets, heads=heads)  # type: ignore[arg-type]
+    return make_task(task, targets, heads=heads)  # type: ignore[arg-type]
 
 
 def test_one_head_per_target_column_with_valid_names():
-    c = codec()
+    c = fitted()
     assert c.head_names() == ["price", "t_2nd"]
     outputs = c.outputs()
     assert [(o.name, o.units, o.activation) for o in outputs] == [
         ("price", 1, "linear"),
         ("t_2nd", 1, "linear"),
     ]
-    multilabel = codec(Task.MULTILABEL).outputs()
+    multilabel = fitted(Task.MULTILABEL).outputs()
     assert [o.loss for o in multilabel] == ["binary_crossentropy"] * 2
 
 
 def test_single_head_is_unchanged():
-    c = codec(heads="single")
+    c = fitted(heads="single")
     assert c.outputs() == [OutputSpec("output", 2, "linear", "mean_squared_error")]
     y = np.ones((3, 2))
     assert c.for_heads(y) is y
 
 
 def test_y_is_split_per_head_and_predictions_join_in_target_order():
-    c = codec()
+    c = fitted()
     y = np.array([[1.0, 10.0], [2.0, 20.0]])
     split = c.for_heads(y)
     assert isinstance(split, dict)
@@ -53,13 +53,13 @@ def test_y_is_split_per_head_and_predictions_join_in_target_order():
 
 def test_regression_heads_start_at_the_fold_mean():
     y = np.array([[1.0, 10.0], [3.0, 30.0]])
-    assert [o.bias for o in codec().outputs(y)] == [(2.0,), (20.0,)]
-    assert codec(heads="single").outputs(y)[0].bias == (2.0, 20.0)
-    assert codec(Task.MULTILABEL).outputs(np.ones((2, 2)))[0].bias is None
+    assert [o.bias for o in fitted().outputs(y)] == [(2.0,), (20.0,)]
+    assert fitted(heads="single").outputs(y)[0].bias == (2.0, 20.0)
+    assert fitted(Task.MULTILABEL).outputs(np.ones((2, 2)))[0].bias is None
 
 
 def test_per_head_losses_metrics_and_weights():
-    outputs = codec().outputs()
+    outputs = fitted().outputs()
     losses, metrics, weights = per_head(outputs, {"price": "huber"}, None, {"t_2nd": 0.5})
     assert losses == {"price": "huber", "t_2nd": "mean_squared_error"}
     assert weights == {"price": 1.0, "t_2nd": 0.5}
@@ -76,7 +76,7 @@ def test_per_head_losses_metrics_and_weights():
 def test_a_multi_output_model_fits_with_head_losses():
     from kagglekit.models.multi_output import build_multi_output
 
-    c = codec()
+    c = fitted()
     y = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
     model = build_model(
         build_multi_output,

@@ -3,7 +3,7 @@
 Every model takes the fold's training rows as the raw feature frame, builds its features with a
 fresh copy of the competition's own transformer fitted on those rows only (so the validation
 rows and the test set never inform a statistic), and predicts in the encoded layout of
-:class:`~kagglekit.targets.TargetCodec` (``codec.to_predictions`` turns that into OOF/test
+:class:`~kagglekit.tasks.TargetTask` (``task.to_predictions`` turns that into OOF/test
 predictions, exactly as for a network's outputs).
 
 =========== ============================================================================

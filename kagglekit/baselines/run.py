@@ -2,7 +2,7 @@
 
 The folds come from the pipeline's own fold-making (``folds.csv`` of the run directory when
 it has one, else the configured splitter), the data from the same loader, the targets from the
-same :class:`~kagglekit.targets.TargetCodec`; so ``oof.npy``/``test_pred.npy`` line up row for
+same :class:`~kagglekit.tasks.TargetTask`; so ``oof.npy``/``test_pred.npy`` line up row for
 row with a deep run's and the two run directories can be blended.
 """
 
@@ -24,7 +24,7 @@ from kagglekit.baselines.models import DESCRIPTIONS, BaselineSettings, make_mode
 from kagglekit.data.loading import CompetitionData, check_features, load_competition
 from kagglekit.files import read_json, save_array, write_json, write_text
 from kagglekit.metrics import Metric
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask
 
 if TYPE_CHECKING:
     from kagglekit.pipeline import RunParts
@@ -63,7 +63,7 @@ def _fit_candidate(
     kind: Kind,
     parts: RunParts,
     data: CompetitionData,
-    codec: TargetCodec,
+    task: TargetTask,
     y: np.ndarray,
     folds: np.ndarray,
     selected: list[int],
@@ -77,12 +77,11 @@ def _fit_candidate(
     for k in selected:
         started = time.perf_counter()
         train_rows, valid_rows = cvlib.fold_indices(folds, k, forward_only=forward_only)
-        model = make_model(name, kind, spec.features, codec.task, len(codec.classes), settings)
+        model = make_model(name, kind, spec.features, task.kind, task.n_classes, settings)
         model.fit(data.train.iloc[train_rows], y[train_rows])
-        valid = codec.to_predictions(model.predict(data.train.iloc[valid_rows]))
-        test = codec.to_predictions(model.predict(data.test))
-        truth = codec.encoded_truth(y[valid_rows])
-        scores[k] = float(metric(truth, valid, codec.task, codec.threshold))
+        valid = task.to_predictions(model.predict(data.train.iloc[valid_rows]))
+        test = task.to_predictions(model.predict(data.test))
+        scores[k] = task.score_encoded(metric, y[valid_rows], valid)
         if oof is None:
             oof = np.full((len(data.train), *valid.shape[1:]), np.nan)
         oof[valid_rows] = valid
@@ -97,8 +96,7 @@ def _fit_candidate(
         )
     assert oof is not None
     validated = np.sort(np.concatenate([np.flatnonzero(folds == k) for k in selected]))
-    truth = codec.encoded_truth(y[validated])
-    cv = float(metric(truth, oof[validated], codec.task, codec.threshold))
+    cv = task.score_encoded(metric, y[validated], oof[validated])
     log.info("Baseline %s: CV %s = %.6f", name, metric.name, cv)
     return CandidateResult(name, oof, np.mean(tests, axis=0), scores, cv)
 
@@ -115,7 +113,7 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     """Fit the baseline(s) for the competition's kind of data on the run's folds (all, or
     ``trainer.folds``) and write the run directory; ``parts`` is the run's
     :class:`~kagglekit.pipeline.RunParts`."""
-    from kagglekit.pipeline import make_codec, make_folds, make_submission, write_predictions
+    from kagglekit.pipeline import make_folds, make_submission, make_task, write_predictions
 
     started = time.perf_counter()
     spec, metric = parts.spec, parts.metric
@@ -128,8 +126,8 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     )
     data = load_competition(spec)
     check_features(spec, data)
-    codec = make_codec(spec, data)
-    y = codec.encode(data.targets)
+    task = make_task(spec, data)
+    y = task.encode(data.targets)
     folds = make_folds(parts, data, y, run_dir)
     n_folds = cvlib.n_folds(folds)
     selected = (
@@ -144,7 +142,7 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     # the machine's cores are busy with other work
     with threadpool_limits(limits=settings.n_jobs):
         candidates = [
-            _fit_candidate(name, kind, parts, data, codec, y, folds, selected, settings)
+            _fit_candidate(name, kind, parts, data, task, y, folds, selected, settings)
             for name in names
         ]
     best = _best(candidates, metric)
@@ -162,7 +160,7 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
         )
 
     paths = write_predictions(
-        run_dir, best.oof, best.test_pred, codec, data, folds, spec.id_column or "row"
+        run_dir, best.oof, best.test_pred, task, data, folds, spec.id_column or "row"
     )
     fold_scores = [best.fold_scores[k] for k in selected]
     scores = {
@@ -188,7 +186,7 @@ def run_baseline(parts: RunParts, settings: BaselineSettings, run_dir: Path) -> 
     chosen = f" (chosen by CV over {', '.join(names)})" if len(names) > 1 else ""
     log.info("Baseline CV %s = %.6f: %s%s", metric.name, best.cv, best.name, chosen)
     paths["submission"] = make_submission(
-        spec, codec, data, best.test_pred, run_dir / "submission.csv"
+        spec, task, data, best.test_pred, run_dir / "submission.csv"
     )
     write_json(
         run_dir / "run_state.json",

@@ -25,14 +25,14 @@ from typing import Any
 import numpy as np
 
 from kagglekit import cv as cvlib
-from kagglekit.competition import CompetitionSpec, Task
+from kagglekit.competition import CompetitionSpec
 from kagglekit.data.loading import CompetitionData, load_competition
 from kagglekit.ensemble.inputs import BlendInput, check_compatible, collect_inputs, file_sha256
 from kagglekit.ensemble.methods import Blender, Level2, make_blender
 from kagglekit.ensemble.problem import Problem, as_2d
 from kagglekit.files import save_array, write_csv, write_json
 from kagglekit.metrics import get_metric
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +77,17 @@ class Competition:
 
     spec: CompetitionSpec
     data: CompetitionData
-    codec: TargetCodec
+    task: TargetTask
     truth: np.ndarray  # encoded truth on the scale of the predictions
 
 
 def load_competition_of(run_dir: Path) -> Competition:
-    from kagglekit.pipeline import build_parts, load_run_config, make_codec
+    from kagglekit.pipeline import build_parts, load_run_config, make_task
 
     spec = build_parts(load_run_config(run_dir)).spec
     data = load_competition(spec)
-    codec = make_codec(spec, data)
-    return Competition(spec, data, codec, codec.encoded_truth(codec.encode(data.targets)))
+    task = make_task(spec, data)
+    return Competition(spec, data, task, task.encoded_truth(task.encode(data.targets)))
 
 
 def blend(
@@ -116,7 +116,7 @@ def blend(
             "predictions' values, for which mean, weights or hill_climb are the better choice.",
             metric.name,
         )
-    problem = Problem(comp.truth[rows], comp.spec.task, metric, comp.codec.threshold)
+    problem = Problem(comp.truth[rows], comp.task, metric)
     oof = np.stack([as_2d(r.oof)[rows] for r in runs])
     test = np.stack([as_2d(r.test_pred) for r in runs])
     row_folds = folds[rows]
@@ -177,7 +177,7 @@ def blend(
     written["blend"] = out / BLEND_FILE
     from kagglekit.report.html import write_report_safely
 
-    write_report_safely(out, codec=comp.codec, encoded_truth=comp.truth)
+    write_report_safely(out, task=comp.task, encoded_truth=comp.truth)
     result = BlendResult(
         blend_dir=out,
         method=blender.name,
@@ -251,7 +251,7 @@ def _weights(blender: Blender, runs: Sequence[BlendInput]) -> dict[str, float] |
 
 def _shaped(predictions: np.ndarray, comp: Competition) -> np.ndarray:
     """2-D predictions -> the layout of the run files (a binary task's are 1-D)."""
-    return predictions[:, 0] if comp.spec.task is Task.BINARY else predictions
+    return comp.task.from_columns(predictions)
 
 
 def _full(predictions: np.ndarray, rows: np.ndarray, comp: Competition) -> np.ndarray:
@@ -275,23 +275,23 @@ def write_blend_dir(
     from kagglekit.pipeline import CONFIG_FILE, make_submission, prediction_frame
 
     out.mkdir(parents=True, exist_ok=True)
-    spec, data, codec = comp.spec, comp.data, comp.codec
+    spec, data, task = comp.spec, comp.data, comp.task
     id_name = spec.id_column or "row"
     folds_file = runs[0].path / "folds.csv"
     shutil.copyfile(folds_file, out / "folds.csv")
     shutil.copyfile(runs[0].path / CONFIG_FILE, out / CONFIG_FILE)
-    oof_frame = prediction_frame(oof, codec, data.train_ids, id_name)
+    oof_frame = prediction_frame(oof, task, data.train_ids, id_name)
     oof_frame.insert(1, "fold", cvlib.load_folds(folds_file, data.n_train, data.train_ids))
     paths = {
         "oof": save_array(out / "oof.npy", oof),
         "oof_csv": write_csv(out / "oof.csv", oof_frame),
         "test_pred": save_array(out / "test_pred.npy", test_pred),
         "test_pred_csv": write_csv(
-            out / "test_pred.csv", prediction_frame(test_pred, codec, data.test_ids, id_name)
+            out / "test_pred.csv", prediction_frame(test_pred, task, data.test_ids, id_name)
         ),
         "scores": write_json(out / "scores.json", scores),
     }
-    paths["submission"] = make_submission(spec, codec, data, test_pred, out / "submission.csv")
+    paths["submission"] = make_submission(spec, task, data, test_pred, out / "submission.csv")
     write_json(
         out / "run_state.json",
         {

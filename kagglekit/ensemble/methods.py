@@ -21,9 +21,9 @@ from typing import Any, ClassVar, Literal, Protocol
 import numpy as np
 from scipy import optimize, stats
 
-from kagglekit.competition import Task
 from kagglekit.ensemble.problem import Problem
 from kagglekit.errors import KagglekitError
+from kagglekit.tasks import TargetTask
 
 EPS = 1e-15
 # level-2 features: log(1e-15) = -34 would dwarf every other value; 1e-6 (-14) is already sure
@@ -86,7 +86,7 @@ class RankMean:
 
     name: ClassVar[str] = "rank"
     learns: ClassVar[bool] = False
-    task: Task = Task.BINARY
+    task: TargetTask | None = None
     weights: np.ndarray | None = None
 
     def fit(self, preds: np.ndarray, problem: Problem) -> None:
@@ -104,10 +104,8 @@ class RankMean:
         for j in range(mean.shape[1]):
             position = stats.rankdata(rank_sum[:, j]) - 1  # ties share a position
             out[:, j] = np.interp(position, grid, np.sort(mean[:, j]))
-        if self.task is Task.MULTICLASS:
-            out = np.clip(out, EPS, None)
-            out = out / out.sum(axis=1, keepdims=True)
-        return out
+        assert self.task is not None, "fit first"
+        return self.task.valid_blend(out)  # multiclass: rows rescaled to sum to 1
 
     def describe(self) -> dict[str, Any]:
         return {"mapped_onto": "mean"}
@@ -281,7 +279,7 @@ class Stack:
     learns: ClassVar[bool] = True
     model: Level2 = "auto"
     alpha: float = 1.0
-    task: Task = Task.BINARY
+    task: TargetTask | None = None
     log_scale: bool = False
     fitted: list[Any] = field(default_factory=list)
 
@@ -295,21 +293,22 @@ class Stack:
     def kind(self) -> str:
         if self.model != "auto":
             return self.model
-        return "ridge" if self.task is Task.REGRESSION else "logistic"
+        return self.task.level2 if self.task is not None else "logistic"
 
     def fit(self, preds: np.ndarray, problem: Problem) -> None:
-        self.task = problem.task
-        if self.kind == "logistic" and self.task is Task.REGRESSION:
+        self.task = task = problem.task
+        if self.kind == "logistic" and task.level2 != "logistic":
             raise BlendError(
-                "--stack-model logistic is for classification; a regression stacks with ridge."
+                f"--stack-model logistic is for classification; a {task.kind.value} stacks with "
+                f"{task.level2}."
             )
-        self.log_scale = problem.task is Task.REGRESSION and problem.metric.name == "rmsle"
+        self.log_scale = problem.metric.name == "rmsle"  # a regression metric
         truth = np.asarray(problem.truth)
-        if self.kind == "logistic" and self.task is Task.MULTICLASS:
+        if self.kind == "logistic" and task.stacks_jointly:
             self.fitted = [_fit_logistic(_log(preds), truth.astype(int), self.alpha)]
             return
         columns = preds.shape[2]
-        targets = _target_columns(truth, self.task, columns)
+        targets = task.truth_columns(truth)
         self.fitted = [
             self._fit_column(self._features(preds, j), targets[:, j]) for j in range(columns)
         ]
@@ -330,8 +329,8 @@ class Stack:
         return Ridge(alpha=self.alpha).fit(x, target)
 
     def apply(self, preds: np.ndarray) -> np.ndarray:
-        assert self.fitted, "fit first"
-        if self.kind == "logistic" and self.task is Task.MULTICLASS:
+        assert self.fitted and self.task is not None, "fit first"
+        if self.kind == "logistic" and self.task.stacks_jointly:
             return _proba(self.fitted[0], _log(preds), preds.shape[2])
         out = np.empty(preds.shape[1:], dtype="float64")
         for j, model in enumerate(self.fitted):
@@ -342,11 +341,8 @@ class Stack:
                 out[:, j] = model.predict(x)
         if self.log_scale:
             out = np.expm1(out)
-        if self.kind == "ridge" and self.task is not Task.REGRESSION:
-            out = np.clip(out, 0.0, 1.0)
-            if self.task is Task.MULTICLASS:
-                out = np.clip(out, EPS, None)
-                out = out / out.sum(axis=1, keepdims=True)
+        if self.kind == "ridge":  # probabilities clipped to [0, 1], multiclass rows sum to 1
+            out = self.task.valid_blend(out)
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -397,12 +393,6 @@ def _log(preds: np.ndarray) -> np.ndarray:
     """``(inputs, rows, classes)`` log-probabilities side by side: ``(rows, inputs*classes)``."""
     logs = np.log(np.clip(preds, FEATURE_EPS, 1.0))
     return np.concatenate(list(logs), axis=1)
-
-
-def _target_columns(truth: np.ndarray, task: Task, columns: int) -> np.ndarray:
-    if task is Task.MULTICLASS:  # ridge on a multiclass task: one indicator per class
-        return np.eye(columns)[truth.astype(int)]
-    return truth.reshape(len(truth), -1).astype("float64")
 
 
 METHODS = ("mean", "rank", "weights", "hill_climb", "stack")

@@ -2,7 +2,8 @@
 
 Predictions inside the ensemble code are always 2-D, ``(rows, columns)``: a binary task's
 ``(n,)`` probabilities become ``(n, 1)``; :meth:`Problem.score` puts them back in the shape the
-competition metric expects. A stack of inputs is ``(inputs, rows, columns)``.
+competition metric expects (the task's :meth:`~kagglekit.tasks.TargetTask.from_columns`). A
+stack of inputs is ``(inputs, rows, columns)``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kagglekit.competition import Task
 from kagglekit.metrics import METRICS, Metric
+from kagglekit.tasks import TargetTask
 
 # Metrics whose value changes smoothly with the predictions: weights can be optimised on them
 # directly. The others (accuracy, F1, MCC, QWK: piecewise constant in the predictions; AUC: a
@@ -24,11 +25,12 @@ def as_2d(predictions: np.ndarray) -> np.ndarray:
     return np.asarray(predictions, dtype="float64").reshape(len(predictions), -1)
 
 
-def proxy_metric(metric: Metric, task: Task) -> Metric:
-    """The metric itself when it is smooth, else log-loss (classification) or MSE (regression)."""
+def proxy_metric(metric: Metric, task: TargetTask) -> Metric:
+    """The metric itself when it is smooth, else the task's smooth proxy (log-loss for
+    classification, MSE for regression)."""
     if metric.name in SMOOTH_METRICS:
         return metric
-    return METRICS["mse" if task is Task.REGRESSION else "log_loss"]
+    return METRICS[task.proxy_metric]
 
 
 @dataclass(frozen=True)
@@ -36,20 +38,16 @@ class Problem:
     """The truth of some validated rows and how predictions of them are scored."""
 
     truth: np.ndarray
-    task: Task
+    task: TargetTask
     metric: Metric
-    threshold: float = 0.5
 
     @property
     def is_smooth(self) -> bool:
         return self.metric.name in SMOOTH_METRICS
 
-    def _shaped(self, predictions: np.ndarray) -> np.ndarray:
-        return predictions[:, 0] if self.task is Task.BINARY else predictions
-
     def score(self, predictions: np.ndarray) -> float:
         """The competition metric of 2-D predictions of these rows."""
-        return self.metric(self.truth, self._shaped(predictions), self.task, self.threshold)
+        return self.task.score(self.metric, self.truth, self.task.from_columns(predictions))
 
     def loss(self, predictions: np.ndarray) -> float:
         """The metric turned into something to minimise."""
@@ -59,8 +57,8 @@ class Problem:
     def proxy_loss(self, predictions: np.ndarray) -> float:
         """A smooth loss to minimise: the metric when smooth, else log-loss or MSE."""
         proxy = proxy_metric(self.metric, self.task)
-        value = proxy(self.truth, self._shaped(predictions), self.task, self.threshold)
+        value = self.task.score(proxy, self.truth, self.task.from_columns(predictions))
         return -value if proxy.greater_is_better else value
 
     def rows(self, index: np.ndarray) -> Problem:
-        return Problem(self.truth[index], self.task, self.metric, self.threshold)
+        return Problem(self.truth[index], self.task, self.metric)

@@ -32,7 +32,6 @@ def held_out_score(competition: str, submission_path: Path, metric_name: str) ->
     """The competition metric of a shipped example's ``submission.csv`` against its held-out
     answers (``kagglekit/examples/<competition>/prepare.py:solution()``), as the e2e tests score it:
     label accuracy, or the metric on the submitted values."""
-    from kagglekit.competition import Task
     from kagglekit.metrics import get_metric
 
     solution = importlib.import_module(f"kagglekit.examples.{competition}.prepare").solution()
@@ -46,4 +45,4 @@ def held_out_score(competition: str, submission_path: Path, metric_name: str) ->
         return float((predicted.astype(str) == truth.astype(str)).mean())
     metric = get_metric(metric_name)
     values = np.asarray(predicted, dtype="float64").reshape(-1, 1)
-    return metric(np.asarray(truth, dtype="float64").reshape(-1, 1), values, Task.REGRESSION)
+    return metric(np.asarray(truth, dtype="float64").reshape(-1, 1), values)

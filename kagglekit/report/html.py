@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from kagglekit.errors import KagglekitError
 from kagglekit.files import load_array, write_text
 from kagglekit.redact import mask_credentials
 from kagglekit.report import figures
+
+if TYPE_CHECKING:
+    from kagglekit.tasks import TargetTask
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +72,10 @@ class Truth:
     threshold: float = 0.5
 
 
-def truth_from_codec(codec: Any, truth: np.ndarray) -> Truth:
-    """``codec`` is the run's :class:`~kagglekit.targets.TargetCodec`."""
-    names = codec.classes if codec.task in (Task.BINARY, Task.MULTICLASS) else codec.columns
-    return Truth(np.asarray(truth), codec.task, tuple(str(n) for n in names), codec.threshold)
+def truth_from_task(task: TargetTask, truth: np.ndarray) -> Truth:
+    """``task`` is the run's :class:`~kagglekit.tasks.TargetTask`."""
+    names = tuple(str(n) for n in task.value_names)
+    return Truth(np.asarray(truth), task.kind, names, task.threshold)
 
 
 def load_truth(directory: Path) -> Truth:
@@ -81,7 +84,7 @@ def load_truth(directory: Path) -> Truth:
     from kagglekit.ensemble.blend import load_competition_of
 
     comp = load_competition_of(directory)
-    return truth_from_codec(comp.codec, comp.truth)
+    return truth_from_task(comp.task, comp.truth)
 
 
 # ---------------------------------------------------------------------------------- writing
@@ -105,17 +108,17 @@ def write_report(directory: Path, *, truth: Truth | None = None) -> Path:
 
 
 def write_report_safely(
-    directory: Path, *, codec: Any = None, encoded_truth: np.ndarray | None = None
+    directory: Path, *, task: TargetTask | None = None, encoded_truth: np.ndarray | None = None
 ) -> Path | None:
     """:func:`write_report`, but a failure only logs a warning: the run is finished anyway.
 
-    ``codec`` and ``encoded_truth`` (the run's TargetCodec and its encoded truth), when the
+    ``task`` and ``encoded_truth`` (the run's task object and its encoded truth), when the
     caller has them, spare loading the competition again.
     """
     try:
         truth = None
-        if codec is not None and encoded_truth is not None:
-            truth = truth_from_codec(codec, encoded_truth)
+        if task is not None and encoded_truth is not None:
+            truth = truth_from_task(task, encoded_truth)
         path = write_report(directory, truth=truth)
     except Exception as exc:  # a report must never fail a finished run
         log.warning("Could not write %s: %s", Path(directory) / REPORT_FILE, exc)

@@ -24,7 +24,7 @@ from kagglekit.errors import ConfigError, KagglekitError
 from kagglekit.files import load_array, read_json, save_array, write_json
 from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.rundir import WEIGHTS_FILE, FoldDir, RunDir
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask
 from kagglekit.training.fit import predict
 from kagglekit.training.fold import (
     CVData,
@@ -102,7 +102,7 @@ def _load_rows(path: Path, n_rows: int) -> np.ndarray | None:
 
 def predict_from_weights(
     parts: RunParts,
-    codec: TargetCodec,
+    task: TargetTask,
     weights: Path,
     train_frame: pd.DataFrame,
     train_rows: np.ndarray,
@@ -112,7 +112,7 @@ def predict_from_weights(
     (under the run's precision and distribution, as in training)."""
     with fold_scope(parts.settings):
         preprocessor = fit_preprocessor(parts, train_frame.iloc[train_rows])
-        model = build_fold_model(parts, codec, preprocessor)
+        model = build_fold_model(parts, task, preprocessor)
         model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state
         try:
             model.load_weights(str(weights))
@@ -122,7 +122,7 @@ def predict_from_weights(
             ) from exc
         batch = parts.settings.predict_batch_size
         return [
-            codec.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
+            task.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
         ]
 
 
@@ -156,7 +156,7 @@ def reuse_fold(
     test = None if stale_test else _load_rows(folder.test_pred, len(data.test))
 
     def predict_frames(frames: list[pd.DataFrame]) -> list[np.ndarray]:
-        return predict_from_weights(parts, data.codec, weights, data.train, train_rows, frames)
+        return predict_from_weights(parts, data.task, weights, data.train, train_rows, frames)
 
     if oof is None:
         log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)

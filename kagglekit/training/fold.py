@@ -31,7 +31,7 @@ from kagglekit.files import save_array, write_json
 from kagglekit.parts import RunParts
 from kagglekit.report import describe_model, plot_history
 from kagglekit.rundir import FoldDir, RunDir
-from kagglekit.targets import TargetCodec
+from kagglekit.tasks import TargetTask
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callback_state import set_name
 from kagglekit.training.callbacks import (
@@ -53,13 +53,13 @@ log = logging.getLogger(__name__)
 class CVData:
     """What the folds train on, and where they are written.
 
-    ``y`` holds the training targets encoded by ``codec``; ``folds`` the fold id of every
+    ``y`` holds the training targets encoded by ``task``; ``folds`` the fold id of every
     training row; ``test_key`` names the test file's content (see ``crossval.run_fold``).
     """
 
     train: pd.DataFrame
     y: np.ndarray
-    codec: TargetCodec
+    task: TargetTask
     test: pd.DataFrame
     folds: np.ndarray
     run_dir: Path
@@ -115,8 +115,8 @@ class FoldContext:
         return self.parts.settings
 
     @property
-    def codec(self) -> TargetCodec:
-        return self.data.codec
+    def task(self) -> TargetTask:
+        return self.data.task
 
     def best_checkpoint(self) -> Path | None:
         """The best-model checkpoint ``fit`` wrote, if the fold has one and it exists."""
@@ -146,7 +146,7 @@ def preprocess(ctx: FoldContext) -> None:
 
 def build(ctx: FoldContext) -> None:
     """The compiled model; ``model.png`` and ``model_summary.txt`` once per run."""
-    ctx.model = build_fold_model(ctx.parts, ctx.codec, ctx.preprocessor, ctx.data.y[ctx.train_rows])
+    ctx.model = build_fold_model(ctx.parts, ctx.task, ctx.preprocessor, ctx.data.y[ctx.train_rows])
     describe_model(ctx.model, ctx.folder.path.parent)
 
 
@@ -172,11 +172,11 @@ def restore_backup(ctx: FoldContext) -> None:
 
 def fit(ctx: FoldContext) -> None:
     """Train; then write the best weights the checkpoint held in memory, and the curves."""
-    y, codec = ctx.data.y, ctx.codec
+    y, task = ctx.data.y, ctx.task
     ctx.history = fit_model(
         ctx.model,
-        (ctx.x_train, codec.for_heads(y[ctx.train_rows])),
-        (ctx.x_valid, codec.for_heads(y[ctx.valid_rows])),
+        (ctx.x_train, task.for_heads(y[ctx.train_rows])),
+        (ctx.x_valid, task.for_heads(y[ctx.valid_rows])),
         settings=ctx.settings,
         callbacks=ctx.callbacks,
         initial_epoch=ctx.initial_epoch,
@@ -207,17 +207,15 @@ def choose_weights(ctx: FoldContext) -> None:
 def predict_fold(ctx: FoldContext) -> None:
     """Predictions of the validation rows (OOF) and of the test rows; NaN/inf stops the run."""
     batch = ctx.settings.predict_batch_size
-    ctx.oof = ctx.codec.to_predictions(predict(ctx.model, ctx.x_valid, batch))
-    ctx.test = ctx.codec.to_predictions(predict(ctx.model, ctx.x_test, batch))
+    ctx.oof = ctx.task.to_predictions(predict(ctx.model, ctx.x_valid, batch))
+    ctx.test = ctx.task.to_predictions(predict(ctx.model, ctx.x_test, batch))
     _check_finite(ctx.oof, f"fold {ctx.k} validation predictions")
     _check_finite(ctx.test, f"fold {ctx.k} test predictions")
 
 
 def score(ctx: FoldContext) -> None:
     """The competition metric of the fold's validation predictions."""
-    codec, metric = ctx.codec, ctx.parts.metric
-    truth = codec.encoded_truth(ctx.data.y[ctx.valid_rows])
-    ctx.score = metric(truth, ctx.oof, codec.task, codec.threshold)
+    ctx.score = ctx.task.score_encoded(ctx.parts.metric, ctx.data.y[ctx.valid_rows], ctx.oof)
 
 
 def save(ctx: FoldContext) -> None:
@@ -305,7 +303,7 @@ def fit_preprocessor(parts: RunParts, train: pd.DataFrame) -> Preprocessor:
 
 def build_fold_model(
     parts: RunParts,
-    codec: TargetCodec,
+    task: TargetTask,
     preprocessor: Preprocessor,
     y_train: np.ndarray | None = None,
 ) -> keras.Model:
@@ -315,7 +313,7 @@ def build_fold_model(
     return build_model(
         parts.make_model,
         preprocessor.input_specs(),
-        codec.outputs(y_train),
+        task.outputs(y_train),
         make_optimizer=parts.make_optimizer,
         loss=settings.loss,
         metrics=settings.metrics,

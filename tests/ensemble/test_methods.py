@@ -19,6 +19,7 @@ from kagglekit.ensemble.methods import (
 )
 from kagglekit.ensemble.problem import Problem
 from kagglekit.metrics import get_metric
+from tests.tasks.helpers import task_for
 
 RNG = np.random.default_rng(0)
 N = 600
@@ -62,7 +63,7 @@ def multilabel_inputs(k: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 
 def problem(y: np.ndarray, task: Task, metric: str) -> Problem:
-    return Problem(y, task, get_metric(metric))
+    return Problem(y, task_for(task, y), get_metric(metric))
 
 
 def best_single(preds: np.ndarray, prob: Problem) -> float:

@@ -16,7 +16,7 @@ import pytest
 
 from kagglekit.data import load_competition
 from kagglekit.examples.titanic.prepare import prepare
-from kagglekit.pipeline import build_parts, load_run_config, make_codec, make_submission, predict
+from kagglekit.pipeline import build_parts, load_run_config, make_submission, make_task, predict
 from kagglekit.pipeline import train as train_run
 from kagglekit.submission import SubmissionError, build_submission, validate_submission
 from tests.conftest import compose_config
@@ -90,7 +90,7 @@ def test_11_bad_predictions_are_refused_before_writing(
     kind, change, texts = BAD_PREDICTIONS[case]
     spec = dataclasses.replace(build_parts(load_run_config(run_dir)).spec, submission=kind)
     data = load_competition(spec)
-    codec = make_codec(spec, data)
+    task = make_task(spec, data)
     rows = [7, 3]
     bad = change(np.load(run_dir / "test_pred.npy", allow_pickle=False), rows)
     assert data.test_ids is not None
@@ -98,7 +98,7 @@ def test_11_bad_predictions_are_refused_before_writing(
     new, old = outputs(tmp_path / "out")
     for path in (new, old):
         with pytest.raises(SubmissionError) as info:
-            make_submission(spec, codec, data, bad, path)
+            make_submission(spec, task, data, bad, path)
         message = str(info.value)
         for text in texts:
             assert text in message, message

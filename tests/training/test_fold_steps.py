@@ -11,7 +11,7 @@ import pytest
 from kagglekit import cv as cvlib
 from kagglekit.data.loading import ensure_prepared, load_competition
 from kagglekit.parts import RunParts
-from kagglekit.pipeline import build_parts, make_codec
+from kagglekit.pipeline import build_parts, make_task
 from kagglekit.rundir import RunDir
 from kagglekit.training import fold as steps
 from kagglekit.training.callback_state import state_keys
@@ -32,10 +32,10 @@ def titanic(compose_cfg: Compose, shared_data_dir: Path, tmp_path: Path) -> tupl
     parts = build_parts(cfg)
     ensure_prepared(parts.spec)
     data = load_competition(parts.spec)
-    codec = make_codec(parts.spec, data)
-    y = codec.encode(data.targets)
+    task = make_task(parts.spec, data)
+    y = task.encode(data.targets)
     folds = cvlib.assign_folds(parts.splitter, data.n_train, y=y)
-    return parts, CVData(data.train, y, codec, data.test, folds, tmp_path / "run")
+    return parts, CVData(data.train, y, task, data.test, folds, tmp_path / "run")
 
 
 def _context(parts: RunParts, data: CVData, k: int = 0) -> FoldContext:
