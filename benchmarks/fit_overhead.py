@@ -47,8 +47,8 @@ from omegaconf import OmegaConf
 from kagglekit.models.cnn import build_cnn
 from kagglekit.models.mlp import build_mlp
 from kagglekit.models.specs import InputSpec, OutputSpec
-from kagglekit.training.crossval import fold_callbacks, write_checkpoints
 from kagglekit.training.fit import TrainerSettings, fit_model
+from kagglekit.training.fold import fold_callbacks, write_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 0

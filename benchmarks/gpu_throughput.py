@@ -41,8 +41,8 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from kagglekit.training.crossval import fold_callbacks, write_checkpoints
 from kagglekit.training.fit import TrainerSettings, fit_model
+from kagglekit.training.fold import fold_callbacks, write_checkpoints
 from kagglekit.training.precision import dtype_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,7 +134,7 @@ def plain_fit(case: Case, epochs: int) -> list[float]:
 
 
 def kagglekit_fit(case: Case, epochs: int, fold_dir: Path) -> list[float]:
-    """What ``kagglekit.training.crossval.train_fold`` does around ``fit_model``."""
+    """What ``kagglekit.training.fold.train_fold`` does around ``fit_model``."""
     trainer = OmegaConf.load(ROOT / "conf" / "trainer" / "default.yaml")
     trainer.merge_with(
         {

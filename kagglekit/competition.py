@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from kagglekit.errors import ConfigError
+
 SubmissionKind = Literal["label", "probability", "value"]
 Heads = Literal["single", "per_target"]
 HEADS: tuple[Heads, ...] = ("single", "per_target")
@@ -39,7 +41,7 @@ class Task(enum.StrEnum):
             return cls(value)
         except ValueError:
             allowed = ", ".join(t.value for t in cls)
-            raise ValueError(f"Unknown task {value!r}; expected one of: {allowed}.") from None
+            raise ConfigError(f"Unknown task {value!r}; expected one of: {allowed}.") from None
 
 
 @dataclass(frozen=True)
@@ -119,47 +121,49 @@ class CompetitionSpec:
         target: str | Sequence[str] = self.target
         set_(self, "target", (target,) if isinstance(target, str) else tuple(target))
         if not self.target:
-            raise ValueError(f"Competition {self.name!r}: `target` names no column.")
+            raise ConfigError(f"Competition {self.name!r}: `target` names no column.")
         set_(self, "data_dir", Path(self.data_dir))
         set_(self, "drop_columns", tuple(self.drop_columns))
         na_values: str | Sequence[str] = self.na_values
         set_(self, "na_values", (na_values,) if isinstance(na_values, str) else tuple(na_values))
         if not self.sep or len(self.decimal) != 1:
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: sep={self.sep!r}, decimal={self.decimal!r}; the "
                 "separator must be non-empty and the decimal mark one character."
             )
         if self.submission not in ("label", "probability", "value"):
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: submission={self.submission!r}; "
                 "expected 'label', 'probability' or 'value'."
             )
         if self.task is Task.REGRESSION and self.submission != "value":
             set_(self, "submission", "value")
         if self.task is not Task.REGRESSION and self.submission == "value":
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: submission='value' is for regression; "
                 f"a {self.task.value} task submits 'label' or 'probability'."
             )
         if self.task in (Task.BINARY, Task.MULTICLASS) and len(self.target) != 1:
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: a {self.task.value} task has one target column, "
                 f"got {list(self.target)}. Use task: multilabel for several binary targets."
             )
         if (self.step_column is not None or self.targets_file is not None) and not self.id_column:
             option = "step_column" if self.step_column is not None else "targets_file"
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: {option} needs `id_column` (the series/row id that "
                 "ties the rows together); set it in the competition config."
             )
         try:
             check_heads(self.heads)
         except ValueError as exc:
-            raise ValueError(f"Competition {self.name!r}: {exc}") from None
+            raise ConfigError(f"Competition {self.name!r}: {exc}") from None
         if self.id_is_feature and self.id_column is None:
-            raise ValueError(f"Competition {self.name!r}: id_is_feature=true needs an `id_column`.")
+            raise ConfigError(
+                f"Competition {self.name!r}: id_is_feature=true needs an `id_column`."
+            )
         if self.target_transform not in ("none", "log1p"):
-            raise ValueError(
+            raise ConfigError(
                 f"Competition {self.name!r}: target_transform={self.target_transform!r}; "
                 "expected 'none' or 'log1p'."
             )

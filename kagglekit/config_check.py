@@ -106,9 +106,9 @@ def _target_parameters(node: DictConfig) -> set[str]:
     if not isinstance(target, str):
         return set()
     try:
-        from hydra._internal.utils import _locate
+        from hydra.utils import get_object
 
-        signature = inspect.signature(_locate(target))
+        signature = inspect.signature(get_object(target))
     except Exception:
         return set()
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)

@@ -14,6 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import (
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    StratifiedShuffleSplit,
+    TimeSeriesSplit,
+)
 
 from kagglekit.errors import KagglekitError
 from kagglekit.files import write_csv
@@ -31,8 +38,28 @@ def _splitter_name(splitter: Splitter) -> str:
     return type(splitter).__name__
 
 
+# sklearn's splitters that stratify on one label column
+STRATIFIED = (
+    StratifiedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedShuffleSplit,
+    StratifiedGroupKFold,
+)
+
+
 def needs_groups(splitter: Splitter) -> bool:
-    return "Group" in _splitter_name(splitter)
+    """Whether ``split`` uses ``groups``: what the splitter's sklearn metadata routing says
+    (GroupKFold, StratifiedGroupKFold, LeaveOneGroupOut...); a splitter of another library
+    says so with a true ``needs_groups`` attribute."""
+    routing = getattr(splitter, "get_metadata_routing", None)
+    if routing is not None:
+        return "groups" in routing().consumes("split", ["groups"])
+    return bool(getattr(splitter, "needs_groups", False))
+
+
+def stratifies(splitter: Splitter) -> bool:
+    """Whether the splitter stratifies on one label column (sklearn's stratified splitters)."""
+    return isinstance(splitter, STRATIFIED)
 
 
 def assign_folds(
@@ -50,7 +77,7 @@ def assign_folds(
             "(e.g. competition.group_column=patient_id)."
         )
     stratify = y
-    if y is not None and "Stratified" in name and "Multilabel" not in name:
+    if y is not None and stratifies(splitter):
         if np.asarray(y).ndim > 1 and np.asarray(y).shape[1] > 1:
             raise FoldsError(
                 f"{name} stratifies on one label column, but the target has {np.asarray(y).shape[1]}. "
@@ -83,8 +110,9 @@ def n_folds(folds: np.ndarray) -> int:
 
 
 def is_forward_only(splitter: Splitter) -> bool:
-    """Time-series splitters train each fold on earlier rows only."""
-    return "TimeSeries" in _splitter_name(splitter)
+    """Time-series splitters train each fold on earlier rows only: sklearn's
+    ``TimeSeriesSplit``, or a splitter with a true ``forward_only`` attribute."""
+    return isinstance(splitter, TimeSeriesSplit) or bool(getattr(splitter, "forward_only", False))
 
 
 def fold_indices(
@@ -160,7 +188,9 @@ class MultilabelStratifiedKFold:
 
     def __init__(self, n_splits: int = 5, *, shuffle: bool = True, random_state: int | None = None):
         if n_splits < 2:
-            raise ValueError(f"n_splits must be at least 2, but got {n_splits=}.")
+            raise FoldsError(
+                f"cv.n_splits must be at least 2, but got {n_splits=} (set cv.n_splits=5, say)."
+            )
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state

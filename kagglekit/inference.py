@@ -43,7 +43,7 @@ from kagglekit.files import read_json, write_json
 from kagglekit.tasks import TASKS, TargetTask
 
 if TYPE_CHECKING:
-    from kagglekit.training.crossval import FoldRecipe
+    from kagglekit.parts import RunParts
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,11 @@ def _sample(
 
 
 def predict_fold(
-    recipe: FoldRecipe, weights: Path, preprocessor: Any, frames: Sequence[pd.DataFrame]
+    parts: RunParts,
+    task: TargetTask,
+    weights: Path,
+    preprocessor: Any,
+    frames: Sequence[pd.DataFrame],
 ) -> list[np.ndarray]:
     """Predictions of ``frames`` by a fold's ``weights`` with its restored ``preprocessor``
     (under the run's precision and distribution, as in training)."""
@@ -315,8 +319,8 @@ def predict_fold(
     from kagglekit.training.fit import predict
 
     keras.backend.clear_session()
-    with fold_scope(recipe.settings):
-        model = build_fold_model(recipe, preprocessor)
+    with fold_scope(parts.settings):
+        model = build_fold_model(parts, task, preprocessor)
         model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer too
         try:
             model.load_weights(str(weights))
@@ -325,8 +329,7 @@ def predict_fold(
                 f"Cannot load {weights} ({exc}): it does not fit the stored preprocessing and "
                 "config. Restore the run's files as training wrote them."
             ) from exc
-        batch = recipe.settings.predict_batch_size
+        batch = parts.settings.predict_batch_size
         return [
-            recipe.task.to_predictions(predict(model, preprocessor.transform(f), batch))
-            for f in frames
+            task.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
         ]

@@ -1,8 +1,8 @@
 """``train(cfg)`` and ``predict(run_dir)``: the only place that reads the config.
 
-The config is turned into typed objects here (:class:`RunParts`); everything below takes
-explicit arguments. ``train`` returns the scores and the paths it wrote, so tests and the tuner
-call it directly.
+The config is turned into typed objects here (:class:`~kagglekit.parts.RunParts`); everything
+below takes explicit arguments. ``train`` returns the scores and the paths it wrote, so tests
+and the tuner call it directly.
 """
 
 from __future__ import annotations
@@ -52,37 +52,17 @@ from kagglekit.inference import (
     write_inference_info,
 )
 from kagglekit.metrics import Metric, get_metric
+from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
 from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.tasks import TargetTask, task_of
 from kagglekit.tracking import RunLogger, SafeLogger, flatten
-from kagglekit.training.crossval import (
-    CVResult,
-    FoldHooks,
-    FoldRecipe,
-    cross_validate,
-    predict_from_weights,
-)
-from kagglekit.training.fit import TrainerSettings
+from kagglekit.training.crossval import CVData, CVResult, cross_validate, predict_from_weights
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CONFIG_FILE", "RunParts", "RunResult", "predict", "train"]
-
-
-@dataclass(frozen=True)
-class RunParts:
-    """The typed objects one run is made of, built from the config."""
-
-    spec: CompetitionSpec
-    splitter: cvlib.Splitter
-    settings: TrainerSettings
-    make_model: Any
-    make_optimizer: Any
-    callbacks: list[Any]
-    metric: Metric
-    logger: RunLogger = field(default_factory=RunLogger)
 
 
 @dataclass(frozen=True)
@@ -113,7 +93,7 @@ def _build(node: Any, key: str) -> Any:
 def build_parts(cfg: DictConfig) -> RunParts:
     spec = _build(cfg.competition, "competition")
     settings = _build(cfg.trainer, "trainer")
-    callbacks = []
+    callbacks = {}
     for name, node in cfg.callbacks.items():
         if node is None:
             continue
@@ -122,13 +102,13 @@ def build_parts(cfg: DictConfig) -> RunParts:
                 f"callbacks.{name} has no _target_: it sets options of a callback that the chosen "
                 f"callbacks group does not have. Drop it (~callbacks.{name}) or give it a _target_."
             )
-        callbacks.append(instantiate(node, _convert_="all"))
+        callbacks[str(name)] = _build(node, f"callbacks.{name}")
     return RunParts(
         spec=spec,
-        splitter=instantiate(cfg.cv, _convert_="all"),
+        splitter=_build(cfg.cv, "cv"),
         settings=settings,
-        make_model=instantiate(cfg.model, _convert_="all"),
-        make_optimizer=instantiate(cfg.optimizer, _convert_="all"),
+        make_model=_build(cfg.model, "model"),
+        make_optimizer=_build(cfg.optimizer, "optimizer"),
         callbacks=callbacks,
         metric=get_metric(spec.metric),
         logger=_build(cfg.logger, "logger") if cfg.get("logger") is not None else RunLogger(),
@@ -308,20 +288,6 @@ def ways_on_short(run_dir: Path) -> str:
     return f"a new hydra.run.dir, or restart=true (moves {run_dir} aside)."
 
 
-def recipe_for(parts: RunParts, task: TargetTask, hooks: FoldHooks | None = None) -> FoldRecipe:
-    return FoldRecipe(
-        make_preprocessor=parts.spec.features,
-        make_model=parts.make_model,
-        make_optimizer=parts.make_optimizer,
-        callbacks=parts.callbacks,
-        settings=parts.settings,
-        task=task,
-        metric=parts.metric,
-        forward_only=cvlib.is_forward_only(parts.splitter),
-        hooks=hooks,
-    )
-
-
 def prediction_frame(
     predictions: np.ndarray, task: TargetTask, ids: pd.Series | None, id_name: str
 ) -> pd.DataFrame:
@@ -355,13 +321,16 @@ def run(
     folds = make_folds(parts, data, y, run_dir, fingerprint)
     check_fold_selection(parts.settings.folds, cvlib.n_folds(folds))
     result = cross_validate(
-        recipe_for(parts, task, hooks),
-        data.train,
-        y,
-        data.test,
-        folds,
-        run_dir,
-        test_key=fingerprint.test_key() if fingerprint is not None else None,
+        parts if hooks is None else dataclasses.replace(parts, hooks=hooks),
+        CVData(
+            train=data.train,
+            y=y,
+            task=task,
+            test=data.test,
+            folds=folds,
+            run_dir=run_dir,
+            test_key=fingerprint.test_key() if fingerprint is not None else None,
+        ),
     )
 
     scores = score_oof(result, task, parts.metric, y)
@@ -629,13 +598,12 @@ def predict_from_stored(
     test_side = load_test_side(spec, info, sample_given=sample_given)
     task = info.task
     submission_frame(spec, task, test_side, task.dummy_predictions(len(test_side.test)))
-    recipe = recipe_for(parts, task)
     predictions = []
     for k in folds:
         folder = rundir.fold(k)
         preprocessor = load_preprocessing(folder.path, spec.features)
         search_test_folder(preprocessor, spec.test_path.parent)
-        (test,) = predict_fold(recipe, folder.weights, preprocessor, [test_side.test])
+        (test,) = predict_fold(parts, task, folder.weights, preprocessor, [test_side.test])
         predictions.append(test)
         log.info(
             "Fold %d: test predictions from %s and its stored preprocessing.", k, folder.weights
@@ -663,7 +631,6 @@ def predict_by_refitting(
     task = make_task(spec, data)
     folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
     check_checkpoints_match(rundir, cfg, parts.spec, folds)
-    recipe = recipe_for(parts, task)
     predictions = []
     for k in range(cvlib.n_folds(folds)):
         weights = rundir.fold(k).weights
@@ -673,8 +640,8 @@ def predict_by_refitting(
             raise RunDirError(
                 f"{weights} not found: fold {k} of {rundir.path} has no checkpoint. Train it first."
             )
-        train_rows, _ = cvlib.fold_indices(folds, k, forward_only=recipe.forward_only)
-        (test,) = predict_from_weights(recipe, weights, data.train, train_rows, [data.test])
+        train_rows, _ = cvlib.fold_indices(folds, k, forward_only=parts.forward_only)
+        (test,) = predict_from_weights(parts, task, weights, data.train, train_rows, [data.test])
         predictions.append(test)
         log.info("Fold %d: test predictions from %s.", k, weights)
     if not predictions:

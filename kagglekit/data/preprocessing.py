@@ -45,8 +45,9 @@ class NotFittedError(RuntimeError):
 
 class TabularPreprocessor:
     """Numeric columns: median imputation (+ missing indicators), standardisation.
-    Categorical columns: one-hot over the categories seen in the training fold; a category
-    unseen in training (or missing) maps to an all-zero row plus a "missing" indicator.
+    Categorical columns: one-hot over the (at most ``max_categories`` most frequent) categories
+    seen in the training fold, plus one ``<column>=<other>`` column: a category unseen in
+    training, a pooled rare one, or a missing value sets that column.
 
     Args:
         categorical: categorical columns; ``None`` = every non-numeric column. List integer
@@ -55,7 +56,8 @@ class TabularPreprocessor:
         drop: columns to ignore.
         missing_indicators: add a 0/1 column per numeric column that has missing values in training.
         scale: standardise numeric columns (mean 0, std 1 on the training fold).
-        max_categories: keep the most frequent categories per column, pool the rest.
+        max_categories: keep the most frequent categories per column, pool the rest (into the
+            ``<other>`` column).
         input_name: name of the model input.
         log1p: numeric columns replaced by ``log1p(value)`` before imputation and scaling: a
             list of columns, or ``skewed`` for every non-negative column whose skewness on the

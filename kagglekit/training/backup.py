@@ -6,7 +6,11 @@ weights, random-seed states, the state of the other callbacks) and then, atomica
 complete backup; the previous backup is kept as a fallback for a corrupted latest one. On restart
 the fold restores weights, optimizer, seeds and callback state (early-stopping patience and best
 value, the best checkpoint's score, ReduceLROnPlateau's counters, the history log) and goes on
-from the next epoch, bit-identical to an uninterrupted fold.
+from the next epoch, bit-identical to an uninterrupted fold. Callback states are keyed by the
+callback's class and name (:mod:`kagglekit.training.callback_state`), so a callback added,
+dropped or moved since the backup never receives another's state; backups of the previous
+format (keyed by list position) are still read, each state going to the callback now at its
+position when it is of the same kind.
 
 When: ``every_s=0`` backs up after every epoch. Otherwise (``trainer.backup_every_s``) it backs
 up the first epoch, the last one (the fold's last planned epoch, or the one after which a
@@ -42,42 +46,28 @@ import numpy as np
 
 from kagglekit.errors import KagglekitError
 from kagglekit.files import atomic_path, check_free_space, read_json, write_json, write_text
-from kagglekit.training.callbacks import HEADROOM, AtomicModelCheckpoint, host_copy, model_state
+from kagglekit.training.callback_state import (
+    CallbackState,
+    from_position,
+    has_state,
+    put_state,
+    state_keys,
+    take_state,
+)
+from kagglekit.training.callbacks import HEADROOM, host_copy, model_state
 
 log = logging.getLogger(__name__)
 
 LATEST = "latest.json"
 WEIGHTS = "model.weights.h5"  # every model and optimizer variable (dropout seeds included)
-BEST_WEIGHTS = "best_weights.npz"  # early stopping's best weights
+# state.json's format: 2 keys callback states by callback (training.callback_state); the
+# previous one (no "format") by list position, still read
+FORMAT = 2
+BEST_WEIGHTS = "best_weights.npz"  # the previous format's early-stopping best weights
 
 
 class BackupError(KagglekitError, RuntimeError):
     """No usable backup; the message names the files and what to do."""
-
-
-def _callback_state(callback: keras.callbacks.Callback) -> dict[str, Any] | None:
-    if hasattr(callback, "get_state") and hasattr(callback, "set_state"):
-        return {"custom": callback.get_state()}
-    if isinstance(callback, keras.callbacks.EarlyStopping):
-        return {
-            "wait": callback.wait,
-            "stopped_epoch": callback.stopped_epoch,
-            "best": _num(callback.best),
-            "best_epoch": callback.best_epoch,
-        }
-    if isinstance(callback, keras.callbacks.ModelCheckpoint):
-        return {"best": _num(callback.best)}
-    if isinstance(callback, keras.callbacks.ReduceLROnPlateau):
-        return {
-            "wait": callback.wait,
-            "cooldown_counter": callback.cooldown_counter,
-            "best": _num(callback.best),
-        }
-    return None
-
-
-def _num(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 # a backup may take at most 1/(1 + COST_RATIO) of the time between backups: 2 %
@@ -86,10 +76,11 @@ COST_RATIO = 49.0
 
 class FoldBackup(keras.callbacks.Callback):
     """Back up one fold on a time budget (``every_s``; 0: after every epoch); restore it
-    before ``fit`` resumes.
+    when ``fit`` resumes.
 
-    Put it last in the callback list: its ``on_train_begin`` re-applies the restored state of
-    the callbacks before it, after they have reset themselves.
+    :meth:`restore` reads the backup before ``fit``; put the backup last in the callback list:
+    its ``on_train_begin`` puts everything back, after the callbacks before it have reset
+    themselves there.
     """
 
     def __init__(
@@ -109,7 +100,7 @@ class FoldBackup(keras.callbacks.Callback):
         self.every_s = float(every_s)
         self.seconds_saving = 0.0  # time the training thread spent on backups
         self.saved_epochs: list[int] = []  # the epochs (1-based) backed up in this fit
-        self._pending: dict[str, Any] | None = None
+        self._pending: _Restored | None = None
         self._restored_epoch = 0
         self._since = 0.0
         self._last_cost = 0.0
@@ -118,7 +109,13 @@ class FoldBackup(keras.callbacks.Callback):
 
     # -- restore ------------------------------------------------------------------------------
     def restore(self, model: keras.Model) -> int:
-        """Load the latest good backup into ``model``; return the epoch to start from (0: none)."""
+        """Read the latest good backup for ``model``; return the epoch to start from (0: none).
+
+        Reading checks the whole backup against the model first (a broken one falls back to the
+        previous). Everything is put back in one place, :meth:`on_train_begin` (after the other
+        callbacks reset themselves there); only the history log is prepared here, before the
+        logger opens it: the rows of the epochs done are kept, any a kill left after them dropped.
+        """
         pointer = self.directory / LATEST
         if not pointer.exists():
             return 0
@@ -133,16 +130,15 @@ class FoldBackup(keras.callbacks.Callback):
         for name in candidates:
             folder = self.directory / name
             try:
-                state = self._load(model, folder)
+                restored = _read_backup(model, folder)
             except (OSError, ValueError, KeyError) as exc:
                 errors.append(f"{folder}: {exc}")
                 log.warning("Backup %s is unreadable (%s); trying the previous one.", folder, exc)
                 continue
-            self._pending = state
-            self._restored_epoch = int(state["epoch"])
+            self._pending = restored
+            self._restored_epoch = restored.epochs_done
             for callback in self.callbacks:
                 if isinstance(callback, keras.callbacks.CSVLogger):
-                    # keep the rows of the epochs done, drop any a kill left after them
                     _truncate_history(Path(callback.filename), self._restored_epoch)
                     callback.append = True
             log.info("Resuming from %s (epoch %d done).", folder, self._restored_epoch)
@@ -153,58 +149,35 @@ class FoldBackup(keras.callbacks.Callback):
             + f"\nDelete {self.directory} to restart this fold from scratch."
         )
 
-    def _load(self, model: keras.Model, folder: Path) -> dict[str, Any]:
-        """Read one backup completely, check it fits ``model``, then put it into the model."""
-        state = read_json(folder / "state.json")
-        if model.optimizer is not None and not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        variables = model_state(model)
-        values = _read_arrays(folder / WEIGHTS)
-        if len(values) != len(variables):
-            raise ValueError(f"{len(values)} variables saved, the model has {len(variables)}.")
-        for variable, value in zip(variables, values, strict=True):
-            if tuple(variable.shape) != value.shape:
-                raise ValueError(
-                    f"{variable.path} has shape {tuple(variable.shape)}, saved {value.shape}."
-                )
-        if (folder / BEST_WEIGHTS).exists():
-            state["best_weights"] = _read_arrays(folder / BEST_WEIGHTS)
-        state["checkpoint_weights"] = {
-            index: _read_arrays(folder / entry["file"])
-            for index, entry in state.get("checkpoints", {}).items()
-        }
-        for variable, value in zip(variables, values, strict=True):
-            variable.assign(value)
-        return state
-
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._since = time.perf_counter()
         self._last_cost = 0.0
         self.saved_epochs = []
-        if self._pending is None:
-            return
-        states = self._pending.get("callbacks", {})
-        for index, callback in enumerate(self.callbacks):
-            state = states.get(str(index))
-            if state is None:
-                continue
-            if "custom" in state:
-                callback.set_state(state["custom"])
-                continue
-            for key, value in state.items():
-                setattr(callback, key, value)
-            if (
-                isinstance(callback, keras.callbacks.EarlyStopping)
-                and "best_weights" in self._pending
-            ):
-                callback.best_weights = self._pending["best_weights"]
-        for index, entry in self._pending.get("checkpoints", {}).items():
-            callback = self.callbacks[int(index)]
-            if isinstance(callback, AtomicModelCheckpoint):
-                callback.keep_best(entry["filepath"], self._pending["checkpoint_weights"][index])
-        if self._pending.get("stopped"):
+        if self._pending is not None:
+            self._apply(self._pending)
+            self._pending = None
+
+    def _apply(self, restored: _Restored) -> None:
+        """Put a backup back: model and optimizer variables, each callback's state (by key),
+        and whether a callback had stopped training."""
+        for variable, value in zip(restored.targets, restored.variables, strict=True):
+            variable.assign(value)
+        callbacks = [c for c in self.callbacks if c is not self]
+        states = (
+            _by_position(restored, callbacks)
+            if restored.legacy is not None
+            else dict(restored.callbacks)
+        )
+        for key, callback in zip(state_keys(callbacks), callbacks, strict=True):
+            state = states.pop(key, None)
+            if state is not None:
+                put_state(callback, state)
+            elif has_state(callback):
+                log.warning("The backup holds no state of callback %s: it starts afresh.", key)
+        for key in states:
+            log.warning("The backup holds the state of callback %s, which this fold lacks.", key)
+        if restored.stopped:
             self.model.stop_training = True
-        self._pending = None
 
     # -- save ---------------------------------------------------------------------------------
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -243,27 +216,17 @@ class FoldBackup(keras.callbacks.Callback):
         are written by a worker thread while training goes on (at most one write at a time,
         ``latest.json`` last).
         """
-        states: dict[str, Any] = {}
-        best_weights = None
-        checkpoints: dict[str, tuple[str, list[np.ndarray]]] = {}
-        for index, callback in enumerate(self.callbacks):
-            state = _callback_state(callback)
+        callbacks = [c for c in self.callbacks if c is not self]
+        states = {}
+        for key, callback in zip(state_keys(callbacks), callbacks, strict=True):
+            state = take_state(callback)
             if state is not None:
-                states[str(index)] = state
-            if (
-                isinstance(callback, keras.callbacks.EarlyStopping)
-                and callback.best_weights is not None
-            ):
-                best_weights = list(callback.best_weights)
-            if isinstance(callback, AtomicModelCheckpoint) and callback.pending is not None:
-                checkpoints[str(index)] = callback.pending
+                states[key] = state
         snapshot = _Snapshot(
             epochs_done=epochs_done,
             stopped=bool(self.model.stop_training),
             variables=host_copy(model_state(self.model)),
             callbacks=states,
-            best_weights=best_weights,
-            checkpoints=checkpoints,
         )
         self.wait()
         if self._writer is None:
@@ -282,26 +245,26 @@ class FoldBackup(keras.callbacks.Callback):
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        arrays = [snapshot.variables, snapshot.best_weights or []]
-        arrays += [weights for _, weights in snapshot.checkpoints.values()]
+        arrays = [snapshot.variables]
+        arrays += [s.weights for s in snapshot.callbacks.values() if s.weights is not None]
         check_free_space(
             folder / WEIGHTS, sum(a.nbytes for group in arrays for a in group) + HEADROOM
         )
         _write_arrays(folder / WEIGHTS, snapshot.variables)
-        if snapshot.best_weights is not None:
-            _write_arrays(folder / BEST_WEIGHTS, snapshot.best_weights)
-        checkpoints = {}
-        for index, (filepath, weights) in snapshot.checkpoints.items():
-            file = f"checkpoint-{index}.npz"
-            _write_arrays(folder / file, weights)
-            checkpoints[index] = {"file": file, "filepath": filepath}
+        callbacks: dict[str, dict[str, Any]] = {}
+        for index, (key, state) in enumerate(snapshot.callbacks.items()):
+            entry: dict[str, Any] = {"kind": state.kind, "values": state.values}
+            if state.weights is not None:
+                entry["weights"] = f"callback-{index}.npz"
+                _write_arrays(folder / entry["weights"], state.weights)
+            callbacks[key] = entry
         write_json(
             folder / "state.json",
             {
+                "format": FORMAT,
                 "epoch": snapshot.epochs_done,
                 "stopped": snapshot.stopped,
-                "callbacks": snapshot.callbacks,
-                "checkpoints": checkpoints,
+                "callbacks": callbacks,
             },
             durable=False,
         )
@@ -342,9 +305,104 @@ class _Snapshot:
     epochs_done: int
     stopped: bool
     variables: list[np.ndarray]
-    callbacks: dict[str, Any]
-    best_weights: list[np.ndarray] | None
-    checkpoints: dict[str, tuple[str, list[np.ndarray]]]
+    callbacks: dict[str, CallbackState]  # by callback key
+
+
+@dataclass(frozen=True)
+class _Legacy:
+    """What a backup of the previous format (callback states keyed by list position) held."""
+
+    states: dict[int, dict[str, Any]]
+    best_weights: list[np.ndarray] | None  # early stopping's
+    checkpoints: dict[int, tuple[str, list[np.ndarray]]]  # a deferred checkpoint's best weights
+
+
+@dataclass(frozen=True)
+class _Restored:
+    """One backup, read and checked against the model: what :meth:`FoldBackup._apply` puts back."""
+
+    epochs_done: int
+    stopped: bool
+    targets: list[Any]  # the model's variables, checked against the values
+    variables: list[np.ndarray]
+    callbacks: dict[str, CallbackState]
+    legacy: _Legacy | None = None
+
+
+def _read_backup(model: keras.Model, folder: Path) -> _Restored:
+    """Read one backup completely and check that it fits ``model`` (changes nothing)."""
+    state = read_json(folder / "state.json")
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    variables = model_state(model)
+    values = _read_arrays(folder / WEIGHTS)
+    if len(values) != len(variables):
+        raise ValueError(f"{len(values)} variables saved, the model has {len(variables)}.")
+    for variable, value in zip(variables, values, strict=True):
+        if tuple(variable.shape) != value.shape:
+            raise ValueError(
+                f"{variable.path} has shape {tuple(variable.shape)}, saved {value.shape}."
+            )
+    epochs_done, stopped = int(state["epoch"]), bool(state.get("stopped"))
+    if state.get("format") is None:  # the previous format
+        return _Restored(epochs_done, stopped, variables, values, {}, _read_legacy(state, folder))
+    if state["format"] > FORMAT:
+        raise ValueError(
+            f"backup format {state['format']} is newer than this kagglekit's ({FORMAT})"
+        )
+    callbacks = {
+        key: CallbackState(
+            entry["kind"],
+            entry["values"],
+            _read_arrays(folder / entry["weights"]) if "weights" in entry else None,
+        )
+        for key, entry in state["callbacks"].items()
+    }
+    return _Restored(epochs_done, stopped, variables, values, callbacks)
+
+
+def _read_legacy(state: dict[str, Any], folder: Path) -> _Legacy:
+    best = _read_arrays(folder / BEST_WEIGHTS) if (folder / BEST_WEIGHTS).exists() else None
+    return _Legacy(
+        states={int(index): values for index, values in state.get("callbacks", {}).items()},
+        best_weights=best,
+        checkpoints={
+            int(index): (entry["filepath"], _read_arrays(folder / entry["file"]))
+            for index, entry in state.get("checkpoints", {}).items()
+        },
+    )
+
+
+def _by_position(
+    restored: _Restored, callbacks: list[keras.callbacks.Callback]
+) -> dict[str, CallbackState]:
+    """The states of a backup of the previous format, keyed by the callback now at the position
+    each was saved from; a state whose values do not fit that callback's kind is dropped."""
+    assert restored.legacy is not None
+    legacy = restored.legacy
+    keys = state_keys(callbacks)
+    states: dict[str, CallbackState] = {}
+    for index, values in legacy.states.items():
+        if index >= len(callbacks):
+            log.warning("The backup holds the state of a callback at position %d: dropped.", index)
+            continue
+        callback = callbacks[index]
+        weights = (
+            legacy.best_weights if isinstance(callback, keras.callbacks.EarlyStopping) else None
+        )
+        values = dict(values)
+        if index in legacy.checkpoints:
+            values["pending"], weights = legacy.checkpoints[index]
+        state = from_position(callback, values, weights)
+        if state is None:
+            log.warning(
+                "The backup's state at position %d does not fit callback %s: dropped.",
+                index,
+                keys[index],
+            )
+            continue
+        states[keys[index]] = state
+    return states
 
 
 def _write_arrays(path: Path, arrays: list[np.ndarray]) -> None:

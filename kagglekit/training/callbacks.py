@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kagglekit.errors import ConfigError
 from kagglekit.files import atomic_path, check_free_space
 
 CallbackFactory = Callable[..., keras.callbacks.Callback]
@@ -61,11 +63,16 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     them back on resume, so a killed fold still ends with the best weights on disk.
     """
 
+    best: float | None  # the best monitored value so far (Keras' attribute)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pending: tuple[str, list[np.ndarray]] | None = None
         # the fold path sets this: keep the best weights in memory, written by flush() after fit
         self.defer = False
+        self._epoch = 0
+        self._batches_since_save = 0
+        self._last_batch: int | None = None
 
     @property
     def async_safe(self) -> bool:
@@ -76,19 +83,65 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
     def _defers(self) -> bool:
         return self.defer and bool(self.save_best_only) and self.save_freq == "epoch"
 
-    def _save_model(self, epoch: int, batch: int | None, logs: Mapping[str, Any] | None) -> None:
+    # Keras' public hooks only (no private ModelCheckpoint method is overridden or called)
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._checkpoint(epoch, None, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
+        # batches seen since the last save (with steps_per_execution, ``batch`` jumps)
+        seen = (
+            batch + 1
+            if self._last_batch is None or batch <= self._last_batch
+            else batch - self._last_batch
+        )
+        self._last_batch = batch
+        self._batches_since_save += seen
+        if self._batches_since_save >= int(self.save_freq):
+            self._batches_since_save = 0
+            self._checkpoint(self._epoch, batch, logs)
+
+    def _checkpoint(self, epoch: int, batch: int | None, logs: Mapping[str, Any] | None) -> None:
         logs = dict(logs or {})
         for key in (self.monitor, "loss"):
             value = logs.get(key)
             if value is not None and not math.isfinite(float(value)):
                 return
-        filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, batch, logs, filepath):
+        fields = logs if batch is None or "batch" in logs else {**logs, "batch": batch + 1}
+        filepath = self.filepath.format(epoch=epoch + 1, **fields)
+        if self.save_best_only and not self._improved(epoch, logs.get(self.monitor)):
             return
         if self._defers():
             self.keep_best(filepath, host_copy(model_state(self.model)))
             return
         self._write(filepath)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: saved the model to {filepath}")
+
+    def _improved(self, epoch: int, current: Any) -> bool:
+        """Whether ``current`` beats the best so far (then it becomes the best); without a
+        scalar value to compare, save (as Keras does)."""
+        if current is None or np.ndim(current) > 0:
+            warnings.warn(
+                f"{type(self).__name__} saves the best model only with a scalar "
+                f"{self.monitor} in the logs; saving this epoch's.",
+                stacklevel=2,
+            )
+            return True
+        current = float(current)
+        lower = monitor_direction(self.monitor, self.mode) == "min"
+        best = self.best
+        if best is None or (current < best if lower else current > best):
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best:.5f}")
+        return False
 
     def keep_best(self, filepath: str, weights: list[np.ndarray]) -> None:
         """Hold ``weights`` (every variable of :func:`model_state`) to write to ``filepath``."""
@@ -118,6 +171,30 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
             for variable, value in zip(variables, current, strict=True):
                 variable.assign(value)
         self.pending = None
+
+
+def monitor_direction(monitor: str, mode: str) -> str:
+    """``min`` or ``max``: ``mode`` when it is one of them; in ``auto`` mode ``min`` for a loss
+    (or a metric named like an error), ``max`` for a metric named like a score."""
+    if mode in ("min", "max"):
+        return mode
+    name = monitor.lower().removeprefix("val_")
+    if name == "loss" or any(hint in name for hint in _MIN_HINTS):
+        return "min"
+    if any(hint in name for hint in _MAX_HINTS):
+        return "max"
+    raise CallbackConfigError(
+        f"Cannot tell whether monitor={monitor!r} should go up or down: set the callback's "
+        "mode to min or max (e.g. callbacks.model_checkpoint.mode=max)."
+    )
+
+
+_MIN_HINTS = ("loss", "error", "mse", "mae", "rmse", "msle", "crossentropy", "hinge", "poisson")
+_MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "iou", "r2", "score")
+
+
+class CallbackConfigError(ConfigError):
+    """A callback's configuration cannot work; the message names the key to set."""
 
 
 def host_copy(variables: list[Any]) -> list[np.ndarray]:

@@ -1,98 +1,60 @@
 """The cross-validation loop: every fold -> out-of-fold and test predictions.
 
 Each fold writes its own folder (``fold_<k>/``): weights, history, preprocessing statistics,
-validation and test predictions, and ``state.json`` last. A rerun over the same run directory
-skips the folds whose ``state.json`` says complete and reuses their predictions; when the test
-file changed since a fold was trained (its ``state.json`` records which test file it predicted),
-the fold's test predictions are recomputed from its checkpoint, without retraining.
+validation and test predictions, and ``state.json`` last (:mod:`kagglekit.training.fold`
+trains one fold, step by step). A rerun over the same run directory skips the folds whose
+``state.json`` says complete and reuses their predictions; when the test file changed since a
+fold was trained (its ``state.json`` records which test file it predicted), the fold's test
+predictions are recomputed from its checkpoint, without retraining.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 
 from kagglekit.cv import fold_indices, n_folds
-from kagglekit.data.preprocessing import Preprocessor
-from kagglekit.data.state import save_preprocessing
-from kagglekit.errors import KagglekitError
+from kagglekit.errors import ConfigError, KagglekitError
 from kagglekit.files import load_array, read_json, save_array, write_json
-from kagglekit.metrics import Metric
-from kagglekit.report import describe_model, plot_history
+from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.rundir import WEIGHTS_FILE, FoldDir, RunDir
 from kagglekit.tasks import TargetTask
-from kagglekit.training.backup import FoldBackup
-from kagglekit.training.callbacks import (
-    AtomicModelCheckpoint,
-    CallbackFactory,
-    checkpoint_path,
-    for_fold,
-    save_weights,
+from kagglekit.training.fit import predict
+from kagglekit.training.fold import (
+    CVData,
+    FoldResult,
+    NonFinitePredictionsError,
+    build_fold_model,
+    fit_preprocessor,
+    fold_callbacks,
+    fold_scope,
+    train_fold,
+    write_checkpoints,
 )
-from kagglekit.training.devices import device_distribution
-from kagglekit.training.fit import (
-    ModelFactory,
-    OptimizerFactory,
-    TrainerSettings,
-    build_model,
-    fit_model,
-    predict,
-    take_rows,
-)
-from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
-from kagglekit.training.precision import dtype_policy
 from kagglekit.training.progress import FoldProgress, RunProgress
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WEIGHTS_FILE", "cross_validate", "fold_dir", "predict_from_weights"]
-
-
-@dataclass(frozen=True)
-class FoldRecipe:
-    """Everything needed to train any fold, as typed objects (no config past this point)."""
-
-    make_preprocessor: Callable[[], Preprocessor]
-    make_model: ModelFactory
-    make_optimizer: OptimizerFactory
-    callbacks: Sequence[CallbackFactory]
-    settings: TrainerSettings
-    task: TargetTask
-    metric: Metric
-    forward_only: bool = False
-    hooks: FoldHooks | None = None
-
-
-@dataclass(frozen=True)
-class FoldHooks:
-    """Extension points for callers such as the tuner (no config involved).
-
-    ``callbacks(k)`` adds callbacks to fold ``k`` (e.g. an Optuna pruning callback);
-    ``on_fold_end(result)`` sees each finished fold and may raise to stop the run
-    (e.g. ``optuna.TrialPruned`` after a bad fold).
-    """
-
-    callbacks: Callable[[int], Sequence[keras.callbacks.Callback]] | None = None
-    on_fold_end: Callable[[FoldResult], None] | None = None
-
-
-@dataclass(frozen=True)
-class FoldResult:
-    fold: int
-    score: float
-    valid_rows: np.ndarray
-    oof: np.ndarray
-    test_pred: np.ndarray
-    info: dict[str, Any]
+__all__ = [
+    "WEIGHTS_FILE",
+    "CVData",
+    "CVResult",
+    "FoldHooks",
+    "FoldResult",
+    "NonFinitePredictionsError",
+    "cross_validate",
+    "fold_callbacks",
+    "fold_dir",
+    "predict_from_weights",
+    "run_fold",
+    "write_checkpoints",
+]
 
 
 @dataclass(frozen=True)
@@ -108,39 +70,6 @@ class CVResult:
 
 def fold_dir(run_dir: Path, k: int) -> Path:
     return RunDir(run_dir).fold(k).path
-
-
-def fit_preprocessor(recipe: FoldRecipe, train: pd.DataFrame) -> Preprocessor:
-    return recipe.make_preprocessor().fit(train)
-
-
-def build_fold_model(
-    recipe: FoldRecipe, preprocessor: Preprocessor, y_train: np.ndarray | None = None
-) -> keras.Model:
-    """The fold's compiled model; ``y_train`` (the fold's encoded training targets) sets the
-    initial bias of regression heads."""
-    return build_model(
-        recipe.make_model,
-        preprocessor.input_specs(),
-        recipe.task.outputs(y_train),
-        make_optimizer=recipe.make_optimizer,
-        loss=recipe.settings.loss,
-        metrics=recipe.settings.metrics,
-        loss_weights=recipe.settings.loss_weights,
-        jit_compile=recipe.settings.jit_compile,
-        steps_per_execution=recipe.settings.steps_per_execution,
-    )
-
-
-@contextmanager
-def fold_scope(settings: TrainerSettings) -> Iterator[None]:
-    """The dtype policy and device distribution a fold's model is built, trained and used
-    under; both are reset on exit so nothing leaks into the next fold, run or test."""
-    with (
-        device_distribution(settings.distribution, settings.batch_size),
-        dtype_policy(settings.precision),
-    ):
-        yield
 
 
 class FoldStateError(KagglekitError, RuntimeError):
@@ -173,7 +102,8 @@ def _load_rows(path: Path, n_rows: int) -> np.ndarray | None:
 
 
 def predict_from_weights(
-    recipe: FoldRecipe,
+    parts: RunParts,
+    task: TargetTask,
     weights: Path,
     train_frame: pd.DataFrame,
     train_rows: np.ndarray,
@@ -181,293 +111,118 @@ def predict_from_weights(
 ) -> list[np.ndarray]:
     """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``
     (under the run's precision and distribution, as in training)."""
-    with fold_scope(recipe.settings):
-        return _predict_from_weights(recipe, weights, train_frame, train_rows, frames)
-
-
-def _predict_from_weights(
-    recipe: FoldRecipe,
-    weights: Path,
-    train_frame: pd.DataFrame,
-    train_rows: np.ndarray,
-    frames: Sequence[pd.DataFrame],
-) -> list[np.ndarray]:
-    preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
-    model = build_fold_model(recipe, preprocessor)
-    model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state too
-    try:
-        model.load_weights(str(weights))
-    except (OSError, ValueError) as exc:
-        raise FoldStateError(
-            f"Cannot load {weights} ({exc}). Delete {weights.parent} to train this fold again."
-        ) from exc
-    batch = recipe.settings.predict_batch_size
-    return [
-        recipe.task.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
-    ]
+    with fold_scope(parts.settings):
+        preprocessor = fit_preprocessor(parts, train_frame.iloc[train_rows])
+        model = build_fold_model(parts, task, preprocessor)
+        model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state
+        try:
+            model.load_weights(str(weights))
+        except (OSError, ValueError) as exc:
+            raise FoldStateError(
+                f"Cannot load {weights} ({exc}). Delete {weights.parent} to train this fold again."
+            ) from exc
+        batch = parts.settings.predict_batch_size
+        return [
+            task.to_predictions(predict(model, preprocessor.transform(f), batch)) for f in frames
+        ]
 
 
 def run_fold(
-    k: int,
-    recipe: FoldRecipe,
-    train_frame: pd.DataFrame,
-    y: np.ndarray,
-    test_frame: pd.DataFrame,
-    folds: np.ndarray,
-    run_dir: Path,
-    test_key: str | None = None,
-    progress: FoldProgress | None = None,
+    k: int, parts: RunParts, data: CVData, progress: FoldProgress | None = None
 ) -> FoldResult:
     """Train fold ``k``, or reuse it when it is complete.
 
-    ``test_key`` names the test file's content; a finished fold that predicted another test
-    file gets its test predictions recomputed from its checkpoint (no retraining).
+    A finished fold that predicted another test file than ``data.test_key`` names gets its
+    test predictions recomputed from its checkpoint (no retraining).
     """
-    folder = RunDir(run_dir).fold(k)
-    directory = folder.path
-    train_rows, valid_rows = fold_indices(folds, k, forward_only=recipe.forward_only)
-    state = _read_finished(directory)
+    rows = fold_indices(data.folds, k, forward_only=parts.forward_only)
+    state = _read_finished(RunDir(data.run_dir).fold(k).path)
     if state is not None:
-        weights = Path(state.get("weights") or folder.weights)
-        stale_test = test_key is not None and state.get("test_key") != test_key
-        oof = _load_rows(folder.oof, len(valid_rows))
-        test = None if stale_test else _load_rows(folder.test_pred, len(test_frame))
-        if oof is None:
-            log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)
-            oof, test = predict_from_weights(
-                recipe, weights, train_frame, train_rows, [train_frame.iloc[valid_rows], test_frame]
-            )
-            save_array(folder.oof, oof)
-            save_array(folder.test_pred, test)
-        elif test is None:
-            (test,) = predict_from_weights(recipe, weights, train_frame, train_rows, [test_frame])
-            save_array(folder.test_pred, test)
-            log.warning(
-                "Fold %d: %s: its test predictions were recomputed from %s (no retraining).",
-                k,
-                "the test file changed since this fold was trained"
-                if stale_test
-                else "its stored test predictions were unusable",
-                weights,
-            )
-        if test_key is not None and state.get("test_key") != test_key:
-            state = {**state, "test_key": test_key}
-            write_json(folder.state, state)
-        log.info(
-            "Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"]
-        )
-        return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
-    keras.backend.clear_session()  # before the scope: it resets Keras' global dtype policy
-    with fold_scope(recipe.settings):
-        return train_fold(
-            k,
-            recipe,
-            train_frame,
-            y,
-            test_frame,
-            (train_rows, valid_rows),
-            directory,
-            test_key,
-            progress,
-        )
+        return reuse_fold(k, parts, data, rows, state)
+    return train_fold(k, parts, data, rows, progress)
 
 
-def fold_callbacks(
-    factories: Sequence[CallbackFactory],
-    settings: TrainerSettings,
-    directory: Path,
-    extra: Sequence[keras.callbacks.Callback] = (),
-) -> tuple[list[keras.callbacks.Callback], NanGuard, FoldBackup | None]:
-    """A fold's callbacks: the configured ones for ``directory``, ``extra``, the NaN guard and
-    (``settings.backup``) the fold's backup, last. Returns (all of them, guard, backup).
-
-    Best-model checkpoints keep the best weights in memory during ``fit``; call
-    :func:`write_checkpoints` after it."""
-    callbacks = [for_fold(factory, directory) for factory in factories]
-    callbacks += list(extra)
-    for callback in callbacks:
-        if isinstance(callback, AtomicModelCheckpoint):
-            callback.defer = True  # best weights in memory; train_fold writes them after fit
-    guard = NanGuard()
-    callbacks.append(guard)
-    backup = None
-    if settings.backup:
-        backup = FoldBackup(FoldDir(directory).backup, callbacks, every_s=settings.backup_every_s)
-        callbacks.append(backup)
-    return callbacks, guard, backup
-
-
-def write_checkpoints(callbacks: Sequence[keras.callbacks.Callback]) -> None:
-    """Write the best weights the fold's checkpoints hold in memory (after ``fit``)."""
-    for callback in callbacks:
-        if isinstance(callback, AtomicModelCheckpoint):
-            callback.flush()
-
-
-def train_fold(
+def reuse_fold(
     k: int,
-    recipe: FoldRecipe,
-    train_frame: pd.DataFrame,
-    y: np.ndarray,
-    test_frame: pd.DataFrame,
+    parts: RunParts,
+    data: CVData,
     rows: tuple[np.ndarray, np.ndarray],
-    directory: Path,
-    test_key: str | None = None,
-    progress: FoldProgress | None = None,
+    state: dict[str, Any],
 ) -> FoldResult:
+    """A complete fold's stored predictions, rebuilt from its checkpoint when unusable."""
+    folder = RunDir(data.run_dir).fold(k)
     train_rows, valid_rows = rows
-    folder = FoldDir(directory)
-    started = time.perf_counter()
-    directory.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(recipe.settings.seed + k)
+    test_key = data.test_key
+    weights = Path(state.get("weights") or folder.weights)
+    stale_test = test_key is not None and state.get("test_key") != test_key
+    oof = _load_rows(folder.oof, len(valid_rows))
+    test = None if stale_test else _load_rows(folder.test_pred, len(data.test))
 
-    preprocessor = fit_preprocessor(recipe, train_frame.iloc[train_rows])
-    save_preprocessing(folder.path, preprocessor)  # predict restores it (data/state.py)
-    x_all = preprocessor.transform(train_frame)
-    x_test = preprocessor.transform(test_frame)
-    x_train, x_valid = take_rows(x_all, train_rows), take_rows(x_all, valid_rows)
+    def predict_frames(frames: list[pd.DataFrame]) -> list[np.ndarray]:
+        return predict_from_weights(parts, data.task, weights, data.train, train_rows, frames)
 
-    model = build_fold_model(recipe, preprocessor, y[train_rows])
-    describe_model(model, directory.parent)  # model.png + model_summary.txt, once per run
-    extra = (
-        list(recipe.hooks.callbacks(k))
-        if recipe.hooks is not None and recipe.hooks.callbacks is not None
-        else []
-    )
-    if progress is not None:
-        extra.append(progress)
-    callbacks, guard, backup = fold_callbacks(recipe.callbacks, recipe.settings, folder.path, extra)
-    initial_epoch = backup.restore(model) if backup is not None else 0
-    log.info(
-        "Fold %d: %d training rows, %d validation rows%s.",
-        k,
-        len(train_rows),
-        len(valid_rows),
-        f", resuming after epoch {initial_epoch}" if initial_epoch else "",
-    )
-    history = fit_model(
-        model,
-        (x_train, recipe.task.for_heads(y[train_rows])),
-        (x_valid, recipe.task.for_heads(y[valid_rows])),
-        settings=recipe.settings,
-        callbacks=callbacks,
-        initial_epoch=initial_epoch,
-    )
-    write_checkpoints(callbacks)
-    plot_history(folder.history_plot, history.history, csv=folder.history)
-
-    weights = folder.weights
-    best = checkpoint_path(callbacks)
-    has_best = best is not None and best.exists()
-    if guard.tripped is not None and (recipe.settings.on_nan == "error" or not has_best):
-        raise NonFiniteLossError(guard.message(k))
-    if best is not None and has_best:
-        model.load_weights(str(best))
-    else:
-        save_weights(model, weights)
-
-    batch = recipe.settings.predict_batch_size
-    oof = recipe.task.to_predictions(predict(model, x_valid, batch))
-    test = recipe.task.to_predictions(predict(model, x_test, batch))
-    _check_finite(oof, f"fold {k} validation predictions")
-    _check_finite(test, f"fold {k} test predictions")
-    score = recipe.task.score_encoded(recipe.metric, y[valid_rows], oof)
-
-    save_array(folder.oof, oof)
-    save_array(folder.test_pred, test)
-    state = {
-        "status": "complete",
-        "fold": k,
-        "score": score,
-        "n_train": len(train_rows),
-        "n_valid": len(valid_rows),
-        "epochs_run": initial_epoch + len(history.epoch),
-        "resumed_from_epoch": initial_epoch,
-        "best_epoch": _best_epoch(callbacks),
-        "stopped_on_nan": guard.tripped is not None,
-        "weights": str(best if best is not None and has_best else weights),
-        "seconds": round(time.perf_counter() - started, 3),
-        # time the training thread spent on backups (the files are written by a worker)
-        "backup_seconds": round(backup.seconds_saving, 3) if backup is not None else 0.0,
-    }
-    if test_key is not None:
-        state["test_key"] = test_key
-    write_json(folder.state, state)
-    if backup is not None:
-        backup.discard()
-    log.info(
-        "Fold %d: %s = %.6f (%d epochs, %.1fs).",
-        k,
-        recipe.metric.name,
-        score,
-        state["epochs_run"],
-        state["seconds"],
-    )
-    return FoldResult(k, score, valid_rows, oof, test, state)
+    if oof is None:
+        log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)
+        oof, test = predict_frames([data.train.iloc[valid_rows], data.test])
+        save_array(folder.oof, oof)
+        save_array(folder.test_pred, test)
+    elif test is None:
+        (test,) = predict_frames([data.test])
+        save_array(folder.test_pred, test)
+        log.warning(
+            "Fold %d: %s: its test predictions were recomputed from %s (no retraining).",
+            k,
+            "the test file changed since this fold was trained"
+            if stale_test
+            else "its stored test predictions were unusable",
+            weights,
+        )
+    if stale_test:
+        state = {**state, "test_key": test_key}
+        write_json(folder.state, state)
+    log.info("Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"])
+    return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
 
 
-def cross_validate(
-    recipe: FoldRecipe,
-    train_frame: pd.DataFrame,
-    y: np.ndarray,
-    test_frame: pd.DataFrame,
-    folds: np.ndarray,
-    run_dir: Path,
-    *,
-    test_key: str | None = None,
-) -> CVResult:
-    """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test predictions.
+class FoldSelectionError(ConfigError):
+    """``trainer.folds`` names folds the fold assignment does not have."""
 
-    ``test_key`` identifies the test file (see :func:`run_fold`)."""
+
+def cross_validate(parts: RunParts, data: CVData) -> CVResult:
+    """Train every fold (or ``settings.folds`` only) and gather OOF and averaged test
+    predictions; the hooks of ``parts`` see each finished fold."""
+    count = n_folds(data.folds)
     selected = (
-        list(recipe.settings.folds)
-        if recipe.settings.folds is not None
-        else list(range(n_folds(folds)))
+        list(parts.settings.folds) if parts.settings.folds is not None else list(range(count))
     )
-    unknown = [k for k in selected if not 0 <= k < n_folds(folds)]
+    unknown = [k for k in selected if not 0 <= k < count]
     if unknown:
-        raise ValueError(
-            f"trainer.folds names fold(s) {unknown}, but there are {n_folds(folds)} folds."
+        raise FoldSelectionError(
+            f"trainer.folds names fold(s) {unknown}, but there are {count} folds "
+            f"(0 to {count - 1}): pick some of those, or trainer.folds=null for all."
         )
     results = []
+    settings = parts.settings
     progress = RunProgress(
-        len(selected), recipe.settings.epochs, terminal=None if recipe.settings.progress else False
+        len(selected), settings.epochs, terminal=None if settings.progress else False
     )
     with progress:
         for position, k in enumerate(selected, start=1):
-            callback = progress.fold(k, position) if recipe.settings.progress else None
-            result = run_fold(
-                k, recipe, train_frame, y, test_frame, folds, run_dir, test_key, callback
-            )
+            line = progress.fold(k, position) if settings.progress else None
+            result = run_fold(k, parts, data, line)
             results.append(result)
-            if recipe.hooks is not None and recipe.hooks.on_fold_end is not None:
-                recipe.hooks.on_fold_end(result)
+            parts.fold_done(result)
+    return gather(results, len(data.train))
+
+
+def gather(results: list[FoldResult], n_rows: int) -> CVResult:
+    """The folds' OOF predictions in training-row order (NaN where a row was never validated)
+    and their test predictions averaged."""
     width = results[0].oof.reshape(len(results[0].oof), -1).shape[1]
-    oof = np.full((len(train_frame), width), np.nan)
+    oof = np.full((n_rows, width), np.nan)
     for result in results:
         oof[result.valid_rows] = result.oof.reshape(len(result.oof), -1)
     test_pred = np.mean([r.test_pred for r in results], axis=0)
     if results[0].oof.ndim == 1:
         oof = oof[:, 0]
     return CVResult(oof=oof, test_pred=test_pred, folds=results)
-
-
-def _best_epoch(callbacks: list[keras.callbacks.Callback]) -> int | None:
-    for callback in callbacks:
-        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.best_epoch is not None:
-            return int(callback.best_epoch) + 1
-    return None
-
-
-class NonFinitePredictionsError(KagglekitError, ValueError):
-    """The model predicted NaN/inf; nothing of the fold is saved as complete."""
-
-
-def _check_finite(values: np.ndarray, what: str) -> None:
-    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise NonFinitePredictionsError(
-            f"The model gave NaN/inf for {int(bad.sum())} row(s) of the {what} (first rows: {rows}). "
-            "Training probably diverged: lower the learning rate or check the inputs for NaN/inf."
-        )

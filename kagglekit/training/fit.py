@@ -11,6 +11,7 @@ import numpy as np
 
 from kagglekit.backend import epoch_dataset, feeds_through_tf_data
 from kagglekit.data.lazy import InputValue, Targets, is_lazy, n_views, take
+from kagglekit.errors import ConfigError
 from kagglekit.models.specs import ModelInputs, ModelOutputs
 from kagglekit.training.batches import EpochBatches, EpochSync
 from kagglekit.training.devices import (
@@ -57,24 +58,24 @@ class TrainerSettings:
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
-            raise ValueError(f"trainer.epochs must be at least 1, but got {self.epochs}.")
+            raise ConfigError(f"trainer.epochs must be at least 1, but got {self.epochs}.")
         if self.batch_size < 1:
-            raise ValueError(f"trainer.batch_size must be at least 1, but got {self.batch_size}.")
+            raise ConfigError(f"trainer.batch_size must be at least 1, but got {self.batch_size}.")
         if self.backup_every_s < 0:
-            raise ValueError(
+            raise ConfigError(
                 f"trainer.backup_every_s must be at least 0 (0: every epoch), "
                 f"but got {self.backup_every_s}."
             )
         if self.on_nan not in ("error", "stop"):
-            raise ValueError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
+            raise ConfigError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
         check_precision(self.precision)
         check_distribution(self.distribution)
         if self.jit_compile not in ("auto", True, False):
-            raise ValueError(
+            raise ConfigError(
                 f"trainer.jit_compile must be 'auto', true or false, but got {self.jit_compile!r}."
             )
         if self.steps_per_execution < 1:
-            raise ValueError(
+            raise ConfigError(
                 "trainer.steps_per_execution must be at least 1, "
                 f"but got {self.steps_per_execution}."
             )
@@ -139,7 +140,7 @@ def per_head(
             return None
         unknown = sorted(set(value) - set(names))
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"trainer.{what} names output(s) {unknown}, but the model's heads are {names}."
             )
         return value
@@ -155,7 +156,7 @@ def per_head(
     if weights is not None:
         weights = {name: float(weights.get(name, 1.0)) for name in names}
     elif loss_weights is not None:
-        raise ValueError(
+        raise ConfigError(
             f"trainer.loss_weights of a multi-output model is a mapping head -> weight "
             f"(heads: {names}), but got {loss_weights!r}."
         )

@@ -19,6 +19,7 @@ import optuna
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from kagglekit.errors import ConfigError
 from kagglekit.metrics import get_metric
 from kagglekit.tuning.compose import TrialComposer
 from kagglekit.tuning.interrupt import catch_interrupts
@@ -75,9 +76,11 @@ class TuneSettings:
 
     def __post_init__(self) -> None:
         if self.n_trials < 1:
-            raise ValueError(f"n_trials must be at least 1, but got {self.n_trials}.")
+            raise ConfigError(
+                f"hparams_search.n_trials must be at least 1, but got {self.n_trials}."
+            )
         if self.direction not in (None, "maximize", "minimize"):
-            raise ValueError(
+            raise ConfigError(
                 f"hparams_search.direction must be maximize, minimize or null (the metric's), "
                 f"but got {self.direction!r}."
             )
@@ -300,7 +303,10 @@ def _check_keys(
     try:
         compose([*base, *space.overrides(values)])
     except Exception as exc:
-        raise ValueError(f"The search space does not fit the config: {exc}") from exc
+        detail = " ".join(str(exc).split())
+        raise ConfigError(
+            f"The search space (hparams_search.params) does not fit the config: {detail}"
+        ) from exc
 
 
 def _representative(p: Param, current: Any) -> Any:

@@ -2,8 +2,10 @@
 
 Trials run in the worker's own process, one after another: a subprocess per trial would pay
 the TensorFlow import and the data loading again (several seconds, i.e. several percent of a
-trial). ``pipeline.train`` clears the Keras session (and collects garbage) before every fold,
-so the next trial's first fold frees the previous trial's model. TensorFlow still keeps part
+trial). Before it trains a fold, the cross-validation loop calls
+``keras.backend.clear_session()``, which drops Keras' global state and runs Python's garbage
+collector, so the next trial's first trained fold frees the previous trial's model (a fold
+reused from a finished run trains nothing and clears nothing). TensorFlow still keeps part
 of every traced model alive (~30 MB per 3-fold titanic run, see
 ``benchmarks/tuning_overhead.py``), so a worker restarts itself between two trials once its
 memory has grown by ``tune.recycle_after_mb`` (:class:`MemoryWatch`; the CLI re-executes the

@@ -115,7 +115,7 @@ def test_mixed_bfloat16_run_meets_the_bar_and_its_checkpoints_load_in_float32(
 
     from kagglekit import cv as cvlib
     from kagglekit.data import load_competition
-    from kagglekit.pipeline import build_parts, load_run_config, make_task, recipe_for
+    from kagglekit.pipeline import build_parts, load_run_config, make_task
     from kagglekit.training.crossval import WEIGHTS_FILE, fold_dir, predict_from_weights
 
     data_dir = tmp_path / "data" / "digits"
@@ -139,7 +139,8 @@ def test_mixed_bfloat16_run_meets_the_bar_and_its_checkpoints_load_in_float32(
     folds = cvlib.load_folds(run_dir / "folds.csv", data.n_train, data.train_ids)
     train_rows, valid_rows = cvlib.fold_indices(folds, 0)
     (full,) = predict_from_weights(
-        recipe_for(parts, task),
+        parts,
+        task,
         fold_dir(run_dir, 0) / WEIGHTS_FILE,
         data.train,
         train_rows,

@@ -3,10 +3,13 @@ value, the best checkpoint (a worse epoch after resume never overwrites it), the
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from kagglekit.training.backup import FoldBackup
 from kagglekit.training.callbacks import AtomicModelCheckpoint
@@ -98,3 +101,149 @@ def test_callback_state_survives_a_restart(tmp_path: Path) -> None:
     assert (tmp_path / "model.weights.h5").read_bytes() == checkpoint_bytes
     # the history log goes on from the epochs done
     assert (tmp_path / "history.csv").read_text().count("\n") == 1 + 8
+
+
+def _fresh(callbacks: list[keras.callbacks.Callback], model: keras.Model) -> None:
+    """What ``fit`` does first: every callback gets the model and resets itself."""
+    for callback in callbacks:
+        callback.set_model(model)
+        callback.on_train_begin()
+
+
+def _named(callback: keras.callbacks.Callback, name: str) -> keras.callbacks.Callback:
+    from kagglekit.training.callback_state import set_name
+
+    return set_name(callback, name)
+
+
+class Counter(keras.callbacks.Callback):
+    """A custom callback with state (``get_state``/``set_state``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def get_state(self) -> dict:
+        return {"count": self.count}
+
+    def set_state(self, state: dict) -> None:
+        self.count = state["count"]
+
+
+def test_states_follow_their_callback_when_the_list_changes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Keyed by class and name: a resume whose callback list was reordered, lost a callback
+    and gained one gives every state to the callback it was taken from."""
+    model = _model()
+    model.optimizer.build(model.trainable_variables)
+    slow = _named(keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True), "slow")
+    fast = _named(keras.callbacks.EarlyStopping(patience=5), "fast")
+    plateau = keras.callbacks.ReduceLROnPlateau(patience=4)
+    checkpoint = AtomicModelCheckpoint(str(tmp_path / "best.weights.h5"), save_best_only=True)
+    saved = [slow, plateau, fast, checkpoint]
+    _fresh(saved, model)
+    slow.wait, slow.best, slow.best_epoch = 3, 0.5, 2
+    slow.best_weights = [np.full(w.shape, 7.0) for w in model.get_weights()]
+    fast.wait, fast.best, fast.best_epoch = 1, 0.9, 4
+    plateau.wait, plateau.cooldown_counter, plateau.best = 2, 1, 0.7
+    checkpoint.best = 0.4
+    backup = FoldBackup(tmp_path / "backup", saved)
+    backup.set_model(model)
+    backup.save(5)
+    backup.wait()
+
+    # resumed with the checkpoint gone, a callback added, and the rest in another order
+    r_fast = _named(keras.callbacks.EarlyStopping(patience=5), "fast")
+    r_plateau = keras.callbacks.ReduceLROnPlateau(patience=4)
+    r_slow = _named(keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True), "slow")
+    added = Counter()
+    resumed = [added, r_fast, r_plateau, r_slow]
+    restored_model = _model()
+    resume = FoldBackup(tmp_path / "backup", resumed)
+    assert resume.restore(restored_model) == 5
+    _fresh([*resumed, resume], restored_model)
+    with caplog.at_level(logging.WARNING):
+        resume.on_train_begin()  # fit's on_train_begin reaches the backup last
+
+    assert (r_slow.wait, r_slow.best, r_slow.best_epoch) == (3, 0.5, 2)
+    assert all((w == 7.0).all() for w in r_slow.best_weights)
+    assert (r_fast.wait, r_fast.best, r_fast.best_epoch) == (1, 0.9, 4)
+    assert r_fast.best_weights is None
+    assert (r_plateau.wait, r_plateau.cooldown_counter, r_plateau.best) == (2, 1, 0.7)
+    assert added.count == 0  # added since the backup: starts afresh
+    assert "AtomicModelCheckpoint" in caplog.text  # its state had no callback to go to
+    assert "Counter" in caplog.text  # no state was saved for it
+
+
+def test_two_unnamed_callbacks_of_a_kind_keep_their_order(tmp_path: Path) -> None:
+    from kagglekit.training.callback_state import state_keys
+
+    plain = [keras.callbacks.ReduceLROnPlateau(), keras.callbacks.ReduceLROnPlateau()]
+    assert state_keys(plain) == ["ReduceLROnPlateau", "ReduceLROnPlateau#2"]
+    named = [_named(keras.callbacks.EarlyStopping(), "a"), keras.callbacks.EarlyStopping()]
+    assert state_keys(named) == ["EarlyStopping:a", "EarlyStopping"]
+
+
+def _legacy_backup(folder: Path, model: keras.Model, checkpoint_file: str) -> None:
+    """A backup as the previous kagglekit wrote it: callback states keyed by list position."""
+    from kagglekit.training.backup import _write_arrays
+    from kagglekit.training.callbacks import host_copy, model_state
+
+    epoch = folder / "epoch-0003"
+    epoch.mkdir(parents=True)
+    model.optimizer.build(model.trainable_variables)
+    _write_arrays(epoch / "model.weights.h5", host_copy(model_state(model)))
+    _write_arrays(epoch / "best_weights.npz", [np.full(w.shape, 5.0) for w in model.get_weights()])
+    pending = [np.full(np.shape(v), 6.0) for v in model_state(model)]
+    _write_arrays(epoch / "checkpoint-1.npz", pending)
+    state = {
+        "epoch": 3,
+        "stopped": False,
+        "callbacks": {
+            "0": {"wait": 2, "stopped_epoch": 0, "best": 0.3, "best_epoch": 1},
+            "1": {"best": 0.25},
+            "2": {"wait": 1, "cooldown_counter": 0, "best": 0.35},
+        },
+        "checkpoints": {"1": {"file": "checkpoint-1.npz", "filepath": checkpoint_file}},
+    }
+    (epoch / "state.json").write_text(json.dumps(state))
+    (folder / "latest.json").write_text(json.dumps({"epoch": 3, "dir": "epoch-0003"}))
+
+
+def test_a_backup_of_the_previous_format_resumes_by_position(tmp_path: Path) -> None:
+    checkpoint_file = str(tmp_path / "best.weights.h5")
+    _legacy_backup(tmp_path / "backup", _model(), checkpoint_file)
+    model = _model()
+    callbacks = [
+        keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True),
+        AtomicModelCheckpoint(checkpoint_file, save_best_only=True),
+        keras.callbacks.ReduceLROnPlateau(),
+    ]
+    resume = FoldBackup(tmp_path / "backup", callbacks)
+    assert resume.restore(model) == 3
+    _fresh([*callbacks, resume], model)
+    resume.on_train_begin()
+    early, checkpoint, plateau = callbacks
+    assert (early.wait, early.best, early.best_epoch) == (2, 0.3, 1)
+    assert all((w == 5.0).all() for w in early.best_weights)
+    assert checkpoint.best == 0.25
+    assert checkpoint.pending is not None and checkpoint.pending[0] == checkpoint_file
+    assert (plateau.wait, plateau.cooldown_counter, plateau.best) == (1, 0, 0.35)
+
+
+def test_a_previous_format_state_never_goes_to_another_kind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _legacy_backup(tmp_path / "backup", _model(), str(tmp_path / "best.weights.h5"))
+    model = _model()
+    # the list changed since: position 0 now holds a ReduceLROnPlateau, 2 an EarlyStopping
+    callbacks = [keras.callbacks.ReduceLROnPlateau(), keras.callbacks.EarlyStopping()]
+    resume = FoldBackup(tmp_path / "backup", callbacks)
+    assert resume.restore(model) == 3
+    _fresh([*callbacks, resume], model)
+    with caplog.at_level(logging.WARNING):
+        resume.on_train_begin()
+    plateau, early = callbacks
+    assert plateau.wait == 0 and early.wait == 0  # both start afresh
+    assert "position 0 does not fit" in caplog.text

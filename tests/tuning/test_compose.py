@@ -36,3 +36,25 @@ def test_cached_composition_reports_unknown_keys_like_hydra() -> None:
     with pytest.raises(Exception, match="hiden_units"):
         composer(["model.hiden_units=[8]"])
     assert composer(["++model.extra=1"]).model.extra == 1
+
+
+def test_key_overrides_follow_hydras_rules() -> None:
+    from kagglekit.errors import ConfigError
+    from kagglekit.tuning.compose import apply_key_overrides
+
+    cfg = OmegaConf.create({"model": {"units": [8], "dropout": 0.1}, "trainer": {"epochs": 3}})
+    OmegaConf.set_struct(cfg, True)
+    apply_key_overrides(cfg, ["model.units=[16,8]", "+model.extra=1", "++trainer.seed=7"])
+    apply_key_overrides(cfg, ["~model.dropout", "++trainer.epochs=5"])
+    assert OmegaConf.to_container(cfg) == {
+        "model": {"units": [16, 8], "extra": 1},
+        "trainer": {"epochs": 5, "seed": 7},
+    }
+    for bad, message in [
+        ("model.unit=[4]", "no such key"),
+        ("+trainer.epochs=4", "already at 'trainer.epochs'"),
+        ("~model.missing", "does not exist"),
+        ("~trainer.epochs=9", "is 5, not 9"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            apply_key_overrides(cfg, [bad])
