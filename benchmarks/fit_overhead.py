@@ -7,8 +7,8 @@ For each case, the same model (same seed) is trained on the same data two ways i
 
 * plain: ``model.fit(x, y, shuffle=True, validation_data=(x_valid, y_valid))``;
 * kagglekit: the fold path of ``scripts/train.py``: ``fit_model`` with the callbacks of
-  ``conf/callbacks/default.yaml`` built for a fold folder, the NaN guard and the fold backup with
-  the default policy of ``conf/trainer/default.yaml`` (``trainer.backup_every_s``). The time
+  ``kagglekit/conf/callbacks/default.yaml`` built for a fold folder, the NaN guard and the fold backup with
+  the default policy of ``kagglekit/conf/trainer/default.yaml`` (``trainer.backup_every_s``). The time
   runs from building the callbacks to the end of ``fit`` (the last backup included); the one
   write of the fold's best weights that follows (as any training script saves its model) is
   reported on stderr, with the backups' cost.
@@ -20,7 +20,7 @@ of each is kept (the machine is shared: the best is the least disturbed). It pri
 case, ``rows=<n> model=<name> backend=<b> plain=<s> kagglekit=<s> ratio=<x>``, and last a JSON
 object mapping each case to its ratio. It never asserts a time.
 
-Cases: ``mlp-10k``, ``mlp-100k``, ``mlp-1m`` (40 features, batch 512, a 256-128 MLP with batch
+Cases: ``mlp-10k``, ``mlp-100k``, ``mlp-400k``, ``mlp-1m`` (40 features, batch 512, a 256-128 MLP with batch
 norm and dropout) and ``cnn-60k`` (random 28x28x1 images, 10 classes, a small conv net, batch 128).
 """
 
@@ -44,13 +44,14 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+import kagglekit
 from kagglekit.models.cnn import build_cnn
 from kagglekit.models.mlp import build_mlp
 from kagglekit.models.specs import InputSpec, OutputSpec
 from kagglekit.training.fit import TrainerSettings, fit_model
 from kagglekit.training.fold import fold_callbacks, write_checkpoints
 
-ROOT = Path(__file__).resolve().parents[1]
+CONF = Path(kagglekit.__file__).resolve().parent / "conf"
 SEED = 0
 
 
@@ -65,6 +66,7 @@ class Case:
 CASES = {
     "mlp-10k": Case("mlp-10k", "mlp", 10_000, 512),
     "mlp-100k": Case("mlp-100k", "mlp", 100_000, 512),
+    "mlp-400k": Case("mlp-400k", "mlp", 400_000, 512),
     "mlp-1m": Case("mlp-1m", "mlp", 1_000_000, 512),
     "cnn-60k": Case("cnn-60k", "cnn", 60_000, 128),
 }
@@ -107,15 +109,15 @@ def make_model(case: Case) -> keras.Model:
 
 
 def default_settings(case: Case, epochs: int) -> TrainerSettings:
-    """conf/trainer/default.yaml with this case's epochs and batch size, silent."""
-    cfg = OmegaConf.load(ROOT / "conf" / "trainer" / "default.yaml")
+    """kagglekit/conf/trainer/default.yaml with this case's epochs and batch size, silent."""
+    cfg = OmegaConf.load(CONF / "trainer" / "default.yaml")
     settings: TrainerSettings = instantiate(cfg, _convert_="all")
     return replace(settings, epochs=epochs, batch_size=case.batch_size, verbose=0)
 
 
 def default_callbacks() -> list[Any]:
-    """The callback factories of conf/callbacks/default.yaml."""
-    cfg = OmegaConf.load(ROOT / "conf" / "callbacks" / "default.yaml")
+    """The callback factories of kagglekit/conf/callbacks/default.yaml."""
+    cfg = OmegaConf.load(CONF / "callbacks" / "default.yaml")
     return [instantiate(node) for node in cfg.values() if node is not None]
 
 

@@ -81,6 +81,11 @@ class FoldBackup(keras.callbacks.Callback):
     :meth:`restore` reads the backup before ``fit``; put the backup last in the callback list:
     its ``on_train_begin`` puts everything back, after the callbacks before it have reset
     themselves there.
+
+    ``fit`` returns once the last backup is on disk. With ``wait_at_end=False`` (the fold path)
+    it returns at once and the last backup is written while the caller goes on (the fold's
+    best checkpoint, its predictions); :meth:`discard` (or :meth:`wait`) joins it. A kill
+    meanwhile loses nothing: ``latest.json`` names the previous complete backup until then.
     """
 
     def __init__(
@@ -90,6 +95,7 @@ class FoldBackup(keras.callbacks.Callback):
         *,
         keep: int = 2,
         every_s: float = 0.0,
+        wait_at_end: bool = True,
     ) -> None:
         super().__init__()
         if every_s < 0:
@@ -98,6 +104,7 @@ class FoldBackup(keras.callbacks.Callback):
         self.callbacks = callbacks
         self.keep = max(keep, 1)
         self.every_s = float(every_s)
+        self.wait_at_end = wait_at_end
         self.seconds_saving = 0.0  # time the training thread spent on backups
         self.saved_epochs: list[int] = []  # the epochs (1-based) backed up in this fit
         self._pending: _Restored | None = None
@@ -205,6 +212,8 @@ class FoldBackup(keras.callbacks.Callback):
         return elapsed >= max(self.every_s, COST_RATIO * self._last_cost)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if not self.wait_at_end:
+            return  # the owner joins the last write later (wait() or discard())
         started = time.perf_counter()
         self.wait()
         self.seconds_saving += time.perf_counter() - started

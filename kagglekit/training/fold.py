@@ -363,7 +363,14 @@ def fold_callbacks(
     callbacks.append(guard)
     backup = None
     if settings.backup:
-        backup = FoldBackup(FoldDir(directory).backup, callbacks, every_s=settings.backup_every_s)
+        # the last backup is written while the fold writes its checkpoint and predicts;
+        # backup.discard() (the save step) joins it
+        backup = FoldBackup(
+            FoldDir(directory).backup,
+            callbacks,
+            every_s=settings.backup_every_s,
+            wait_at_end=False,
+        )
         callbacks.append(backup)
     return callbacks, guard, backup
 
