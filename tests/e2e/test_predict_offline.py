@@ -26,7 +26,7 @@ FAMILIES = {
     "titanic": ["model.hidden_units=[8]"],
     "digits": ["model.filters=[8]", "model.dense_units=[16]"],
     "foodreviews": ["competition.features.max_features=300", "model.hidden_units=[8]"],
-    "gunpoint": ["model=conv1d", "model.filters=[8]", "model.kernel_size=[3]"],
+    "gunpoint": ["model=conv1d", "model.body.filters=[8]", "model.body.kernel_size=[3]"],
     "digits_images": ["model.filters=[8]", "model.dense_units=[16]"],
 }
 
