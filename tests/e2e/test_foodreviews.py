@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -40,7 +41,8 @@ def test_quick_run_writes_a_valid_submission(tmp_path: Path) -> None:
     assert set(pd.read_csv(run_dir / "submission.csv")["score"]) <= {"great", "other"}
     tfidf = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
     assert tfidf["column"] == "review" and tfidf["n_features"] == 10000
-    assert len(tfidf["vocabulary"]) == len(tfidf["idf"]) == 10000
+    with np.load(run_dir / "fold_0" / "preprocessing.npz", allow_pickle=False) as arrays:
+        assert len(tfidf["vocabulary"]) == len(arrays["idf"]) == 10000  # the weights go to .npz
     assert tfidf["n_documents"] == 2000  # fitted on the fold's training half only
 
 
