@@ -34,7 +34,7 @@ from typing import Any
 from kagglekit.errors import ConfigError, KagglekitError
 from kagglekit.files import read_json, write_json
 from kagglekit.fingerprint import Fingerprint
-from kagglekit.rundir import RunDir
+from kagglekit.rundir import WEIGHTS_FILE, RunDir
 from kagglekit.wheels import (
     build_from_source,
     check_has_configs,
@@ -138,7 +138,11 @@ def _skipped(rel: Path) -> bool:
         return True
     if parts[0] in SKIP_TOP:
         return True
-    return parts[0].startswith("fold_") and len(parts) > 1 and parts[1] in SKIP_FOLD
+    if not parts[0].startswith("fold_") or len(parts) < 2:
+        return False
+    if parts[1].startswith("seed_") and len(parts) > 2:  # a seed of a bagged fold
+        return parts[2] in SKIP_FOLD
+    return parts[1] in SKIP_FOLD
 
 
 def run_files(run_dir: Path) -> list[Path]:
@@ -157,6 +161,7 @@ def check_finished(run_dir: Path) -> dict[str, Any]:
     if not rundir.config.is_file():
         raise BundleError(f"{rundir.config} not found: {run_dir} is not a kagglekit run directory.")
     weights = [f.weights for f in rundir.fold_dirs() if f.weights.is_file()]
+    weights += list(rundir.path.glob(f"fold_*/seed_*/{WEIGHTS_FILE}"))  # seed bagging
     if not weights:
         raise BundleError(
             f"{run_dir} holds no fold checkpoint (fold_<k>/model.weights.h5): train it first."

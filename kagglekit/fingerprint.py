@@ -51,6 +51,9 @@ COSMETIC_KEYS = (
     "competition.class_columns",
     "competition.kaggle_slug",  # where `kagglekit submit` sends, not what is trained
 )
+# keys added after fingerprints existed, with the default that reproduces the older runs: a
+# stored fingerprint without the key matches the current one holding that default
+ADDED_KEYS: dict[str, Any] = {"trainer.seeds": None}
 # keys that change the test predictions only: recomputed from the fold checkpoints
 TEST_KEYS = ("competition.test_file", "competition.sample_submission_file")
 # data files: role -> does it decide training?
@@ -205,6 +208,9 @@ def compare(stored: Fingerprint, current: Fingerprint) -> Changes:
     test: list[str] = []
     for key in sorted(set(stored.config) | set(current.config)):
         old, new = stored.config.get(key, _ABSENT), current.config.get(key, _ABSENT)
+        if key in ADDED_KEYS:  # an older run holds the key's default, unwritten
+            old = ADDED_KEYS[key] if old is _ABSENT else old
+            new = ADDED_KEYS[key] if new is _ABSENT else new
         if old == new:
             continue
         entry = f"{key} ({_short(old)} -> {_short(new)})"

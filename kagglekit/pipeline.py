@@ -54,11 +54,18 @@ from kagglekit.inference import (
 from kagglekit.metrics import Metric, get_metric
 from kagglekit.parts import FoldHooks, RunParts
 from kagglekit.redact import install_log_filter, mask_credentials, mask_files
-from kagglekit.rundir import CONFIG_FILE, RunChangedError, RunDir, check_rerun, hold
+from kagglekit.rundir import CONFIG_FILE, FoldDir, RunChangedError, RunDir, check_rerun, hold
 from kagglekit.submission import build_submission, check_finite_predictions, write_submission
 from kagglekit.tasks import TargetTask, task_of
 from kagglekit.tracking import RunLogger, SafeLogger, flatten
-from kagglekit.training.crossval import CVData, CVResult, cross_validate, predict_from_weights
+from kagglekit.training.crossval import (
+    CVData,
+    CVResult,
+    bag_predictions,
+    cross_validate,
+    predict_from_weights,
+)
+from kagglekit.training.fold import FoldResult
 
 log = logging.getLogger(__name__)
 
@@ -346,11 +353,21 @@ def run(
     )
     paths["scores"] = write_json(run_dir / "scores.json", scores)
     log.info(
-        "CV %s = %.6f (folds: %s)",
+        "CV %s = %.6f (folds: %s)%s",
         parts.metric.name,
         scores["cv"],
         ", ".join(f"{s:.4f}" for s in scores["folds"]),
+        f", bagged over {len(result.by_seed)} seeds" if result.by_seed else "",
     )
+    for seed, seed_cv in scores.get("seed_cv", {}).items():
+        log.info("Seed %s: CV %s = %.6f", seed, parts.metric.name, seed_cv)
+    if result.by_seed:
+        log.info(
+            "Bagged CV %s = %.6f vs mean of the seeds' CVs %.6f",
+            parts.metric.name,
+            scores["cv"],
+            scores["seed_cv_mean"],
+        )
     paths["submission"] = make_submission(
         spec, task, data, result.test_pred, run_dir / "submission.csv"
     )
@@ -361,7 +378,7 @@ def run(
             "competition": spec.name,
             "cv": scores["cv"],
             "submission": "submission.csv",
-            "folds": {str(f.fold): {"status": "complete", "score": f.score} for f in result.folds},
+            "folds": {str(f.fold): fold_status(f) for f in result.folds},
         },
     )
     log.info("Submission: %s", paths["submission"])
@@ -378,7 +395,34 @@ def run(
     )
 
 
+def fold_status(result: FoldResult) -> dict[str, Any]:
+    """A finished fold in ``run_state.json`` (with its seeds' scores when bagged)."""
+    status: dict[str, Any] = {"status": "complete", "score": result.score}
+    if result.units:
+        status["seeds"] = {str(u.seed): u.score for u in result.units}
+    return status
+
+
 def score_oof(result: CVResult, task: TargetTask, metric: Metric, y: np.ndarray) -> dict[str, Any]:
+    """``scores.json``'s scores: the CV of the OOF predictions and the fold scores; with seed
+    bagging ``cv`` is the bagged CV, and ``seed_cv``/``seed_folds`` give each seed's own."""
+    scores = score_folds(result, task, metric, y)
+    if result.by_seed:
+        per_seed = {
+            str(seed): score_folds(seed_result, task, metric, y)
+            for seed, seed_result in result.by_seed.items()
+        }
+        scores["seeds"] = list(result.by_seed)
+        scores["seed_cv"] = {seed: s["cv"] for seed, s in per_seed.items()}
+        scores["seed_folds"] = {seed: s["folds"] for seed, s in per_seed.items()}
+        scores["seed_cv_mean"] = float(np.mean(list(scores["seed_cv"].values())))
+        scores["bagged_cv"] = scores["cv"]
+    return scores
+
+
+def score_folds(
+    result: CVResult, task: TargetTask, metric: Metric, y: np.ndarray
+) -> dict[str, Any]:
     validated = np.concatenate([f.valid_rows for f in result.folds])
     validated.sort()
     cv_score = task.score_encoded(metric, y[validated], result.oof[validated])
@@ -532,8 +576,10 @@ def predict(
         )
     out = Path(output) if output is not None else rundir.submission
     info = read_inference_info(rundir.path)
-    folds = trained_folds(rundir, parts.settings.folds)
-    if info is None or not all(has_preprocessing(rundir.fold(k).path) for k in folds):
+    seeds = parts.settings.seeds
+    folds = trained_folds(rundir, parts.settings.folds, seeds)
+    units = [u for k in folds for u in fold_units(rundir, k, seeds)]
+    if info is None or not all(has_preprocessing(u.path) for u in units):
         log.info(
             "%s holds no stored preprocessing (trained by an older kagglekit, or features "
             "without load_state): refitting each fold's preprocessing on its training rows, "
@@ -546,29 +592,51 @@ def predict(
     return predict_from_stored(rundir, parts, spec, info, folds, out, sample_submission is not None)
 
 
-def trained_folds(rundir: RunDir, selected: Sequence[int] | None) -> list[int]:
-    """The folds with a checkpoint, in fold order (``selected``: ``trainer.folds``)."""
+def fold_units(rundir: RunDir, k: int, seeds: Sequence[int] | None) -> list[FoldDir]:
+    """The folders fold ``k`` was trained in: ``fold_<k>/``, or one per seed of
+    ``trainer.seeds`` (``fold_<k>/seed_<s>/``), in the order training averaged them."""
+    if seeds is None:
+        return [rundir.fold(k)]
+    return [rundir.fold(k).seed(s) for s in seeds]
+
+
+def missing_weights(rundir: RunDir, k: int, seeds: Sequence[int] | None) -> Path | None:
+    """The first checkpoint of fold ``k`` (of one of its seeds) that is not there, if any."""
+    for unit in fold_units(rundir, k, seeds):
+        if not unit.weights.is_file():
+            return unit.weights
+    return None
+
+
+def trained_folds(
+    rundir: RunDir, selected: Sequence[int] | None, seeds: Sequence[int] | None = None
+) -> list[int]:
+    """The folds with a checkpoint (one per seed of ``seeds`` when bagging), in fold order
+    (``selected``: ``trainer.folds``)."""
     found = sorted(
         int(d.path.name.removeprefix("fold_"))
         for d in rundir.fold_dirs()
-        if d.path.name.removeprefix("fold_").isdigit() and d.weights.is_file()
+        if d.path.name.removeprefix("fold_").isdigit()
+        and missing_weights(rundir, int(d.path.name.removeprefix("fold_")), seeds) is None
     )
+
+    def refuse(k: int) -> RunDirError:
+        weights = missing_weights(rundir, k, seeds) or rundir.fold(k).weights
+        return RunDirError(
+            f"{weights} not found: fold {k} of {rundir.path} has no checkpoint"
+            f"{' for this seed' if seeds is not None else ''}. Train it first."
+        )
+
     if selected is not None:
         absent = [k for k in selected if k not in found]
         if absent:
-            raise RunDirError(
-                f"{rundir.fold(absent[0]).weights} not found: fold {absent[0]} of {rundir.path} "
-                "has no checkpoint. Train it first."
-            )
+            raise refuse(absent[0])
         found = list(selected)  # in the order training averaged them
     else:
         expected = recorded_folds(rundir)
         absent = [k for k in expected if k not in found]
         if absent:
-            raise RunDirError(
-                f"{rundir.fold(absent[0]).weights} not found: fold {absent[0]} of {rundir.path} "
-                "has no checkpoint. Train it first."
-            )
+            raise refuse(absent[0])
     if not found:
         raise RunDirError(f"No fold checkpoint found in {rundir.path}.")
     return found
@@ -594,22 +662,36 @@ def predict_from_stored(
     out: Path,
     sample_given: bool,
 ) -> Path:
-    """Test predictions of every fold from its stored preprocessing and weights, averaged."""
+    """Test predictions of every fold (of each of its seeds) from its stored preprocessing and
+    weights, averaged as training averaged them (over the seeds, then over the folds)."""
     test_side = load_test_side(spec, info, sample_given=sample_given)
     task = info.task
     submission_frame(spec, task, test_side, task.dummy_predictions(len(test_side.test)))
+    seeds = parts.settings.seeds
     predictions = []
     for k in folds:
-        folder = rundir.fold(k)
-        preprocessor = load_preprocessing(folder.path, spec.features)
-        search_test_folder(preprocessor, spec.test_path.parent)
-        (test,) = predict_fold(parts, task, folder.weights, preprocessor, [test_side.test])
-        predictions.append(test)
-        log.info(
-            "Fold %d: test predictions from %s and its stored preprocessing.", k, folder.weights
-        )
+        unit_predictions = []
+        for folder in fold_units(rundir, k, seeds):
+            preprocessor = load_preprocessing(folder.path, spec.features)
+            search_test_folder(preprocessor, spec.test_path.parent)
+            (test,) = predict_fold(parts, task, folder.weights, preprocessor, [test_side.test])
+            unit_predictions.append(test)
+            log.info(
+                "Fold %d: test predictions from %s and its stored preprocessing.",
+                k,
+                folder.weights,
+            )
+        predictions.append(bag_fold_predictions(unit_predictions, seeds))
     test_pred = np.mean(predictions, axis=0)
     return make_submission(spec, task, test_side, test_pred, out)
+
+
+def bag_fold_predictions(
+    predictions: Sequence[np.ndarray], seeds: Sequence[int] | None
+) -> np.ndarray:
+    """One fold's test predictions: its only model's, or the mean over its seeds (as
+    training bagged them)."""
+    return predictions[0] if seeds is None else bag_predictions(predictions)
 
 
 def search_test_folder(preprocessor: Any, folder: Path) -> None:
@@ -631,19 +713,25 @@ def predict_by_refitting(
     task = make_task(spec, data)
     folds = cvlib.load_folds(rundir.folds, data.n_train, data.train_ids)
     check_checkpoints_match(rundir, cfg, parts.spec, folds)
+    seeds = parts.settings.seeds
     predictions = []
     for k in range(cvlib.n_folds(folds)):
-        weights = rundir.fold(k).weights
-        if not weights.exists():
+        absent = missing_weights(rundir, k, seeds)
+        if absent is not None:
             if parts.settings.folds is not None and k not in parts.settings.folds:
                 continue
             raise RunDirError(
-                f"{weights} not found: fold {k} of {rundir.path} has no checkpoint. Train it first."
+                f"{absent} not found: fold {k} of {rundir.path} has no checkpoint. Train it first."
             )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=parts.forward_only)
-        (test,) = predict_from_weights(parts, task, weights, data.train, train_rows, [data.test])
-        predictions.append(test)
-        log.info("Fold %d: test predictions from %s.", k, weights)
+        unit_predictions = []
+        for unit in fold_units(rundir, k, seeds):
+            (test,) = predict_from_weights(
+                parts, task, unit.weights, data.train, train_rows, [data.test]
+            )
+            unit_predictions.append(test)
+            log.info("Fold %d: test predictions from %s.", k, unit.weights)
+        predictions.append(bag_fold_predictions(unit_predictions, seeds))
     if not predictions:
         raise RunDirError(f"No fold checkpoint found in {rundir.path}.")
     test_pred = np.mean(predictions, axis=0)

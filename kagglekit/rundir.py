@@ -48,9 +48,14 @@ class RunChangedError(KagglekitError, ValueError):
 
 @dataclass(frozen=True)
 class FoldDir:
-    """The files of one fold (``fold_<k>/``)."""
+    """The files of one fold (``fold_<k>/``), or of one seed of a fold (``fold_<k>/seed_<s>/``,
+    ``trainer.seeds``): a seed's folder holds the same files as an unbagged fold's."""
 
     path: Path
+
+    def seed(self, s: int) -> FoldDir:
+        """The folder of seed ``s`` of this fold (seed bagging)."""
+        return FoldDir(self.path / f"seed_{s}")
 
     @property
     def weights(self) -> Path:
@@ -101,6 +106,10 @@ class RunDir:
 
     def fold(self, k: int) -> FoldDir:
         return FoldDir(self.path / f"fold_{k}")
+
+    def unit(self, k: int, seed: int | None = None) -> FoldDir:
+        """Where fold ``k`` trains: ``fold_<k>/``, or ``fold_<k>/seed_<seed>/`` when bagging."""
+        return self.fold(k) if seed is None else self.fold(k).seed(seed)
 
     def fold_dirs(self) -> list[FoldDir]:
         return [FoldDir(p) for p in sorted(self.path.glob("fold_*")) if p.is_dir()]

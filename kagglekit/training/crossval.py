@@ -6,13 +6,18 @@ trains one fold, step by step). A rerun over the same run directory skips the fo
 ``state.json`` says complete and reuses their predictions; when the test file changed since a
 fold was trained (its ``state.json`` records which test file it predicted), the fold's test
 predictions are recomputed from its checkpoint, without retraining.
+
+Seed bagging (``trainer.seeds``): each fold is trained once per seed, each (fold, seed) a unit of
+its own in ``fold_<k>/seed_<s>/`` (resumed and reused like an unbagged fold); the fold's OOF and
+test predictions are the mean over its seeds (``fold_<k>/oof.npy``, ``test_pred.npy`` and a
+``state.json`` with the bagged score, written once every seed of the fold is complete).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ from kagglekit.training.fold import (
     fold_callbacks,
     fold_scope,
     train_fold,
+    unit_label,
     write_checkpoints,
 )
 from kagglekit.training.progress import FoldProgress, RunProgress
@@ -59,9 +65,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CVResult:
+    """Every fold's OOF predictions (training-row order) and the averaged test predictions.
+
+    With seed bagging ``folds`` are the bagged folds and ``by_seed`` holds, for each seed, the
+    same result of that seed's units alone.
+    """
+
     oof: np.ndarray
     test_pred: np.ndarray
     folds: list[FoldResult]
+    by_seed: dict[int, CVResult] = field(default_factory=dict)
 
     @property
     def fold_scores(self) -> list[float]:
@@ -128,18 +141,22 @@ def predict_from_weights(
 
 
 def run_fold(
-    k: int, parts: RunParts, data: CVData, progress: FoldProgress | None = None
+    k: int,
+    parts: RunParts,
+    data: CVData,
+    progress: FoldProgress | None = None,
+    seed: int | None = None,
 ) -> FoldResult:
-    """Train fold ``k``, or reuse it when it is complete.
+    """Train fold ``k`` (its unit of bagging seed ``seed``), or reuse it when it is complete.
 
     A finished fold that predicted another test file than ``data.test_key`` names gets its
     test predictions recomputed from its checkpoint (no retraining).
     """
     rows = fold_indices(data.folds, k, forward_only=parts.forward_only)
-    state = _read_finished(RunDir(data.run_dir).fold(k).path)
+    state = _read_finished(RunDir(data.run_dir).unit(k, seed).path)
     if state is not None:
-        return reuse_fold(k, parts, data, rows, state)
-    return train_fold(k, parts, data, rows, progress)
+        return reuse_fold(k, parts, data, rows, state, seed=seed)
+    return train_fold(k, parts, data, rows, progress, seed=seed)
 
 
 def reuse_fold(
@@ -148,9 +165,12 @@ def reuse_fold(
     data: CVData,
     rows: tuple[np.ndarray, np.ndarray],
     state: dict[str, Any],
+    seed: int | None = None,
 ) -> FoldResult:
-    """A complete fold's stored predictions, rebuilt from its checkpoint when unusable."""
-    folder = RunDir(data.run_dir).fold(k)
+    """A complete fold's (unit's) stored predictions, rebuilt from its checkpoint when
+    unusable."""
+    folder = RunDir(data.run_dir).unit(k, seed)
+    label = unit_label(k, seed)
     train_rows, valid_rows = rows
     test_key = data.test_key
     weights = Path(state.get("weights") or folder.weights)
@@ -162,7 +182,7 @@ def reuse_fold(
         return predict_from_weights(parts, data.task, weights, data.train, train_rows, frames)
 
     if oof is None:
-        log.warning("Fold %d: rebuilding its predictions from %s.", k, weights)
+        log.warning("%s: rebuilding its predictions from %s.", label, weights)
         oof, test = predict_frames([data.train.iloc[valid_rows], data.test])
         save_array(folder.oof, oof)
         save_array(folder.test_pred, test)
@@ -170,8 +190,8 @@ def reuse_fold(
         (test,) = predict_frames([data.test])
         save_array(folder.test_pred, test)
         log.warning(
-            "Fold %d: %s: its test predictions were recomputed from %s (no retraining).",
-            k,
+            "%s: %s: its test predictions were recomputed from %s (no retraining).",
+            label,
             "the test file changed since this fold was trained"
             if stale_test
             else "its stored test predictions were unusable",
@@ -180,8 +200,49 @@ def reuse_fold(
     if stale_test:
         state = {**state, "test_key": test_key}
         write_json(folder.state, state)
-    log.info("Fold %d: already complete (score %.6f), reusing its predictions.", k, state["score"])
-    return FoldResult(k, float(state["score"]), valid_rows, oof, test, state)
+    log.info("%s: already complete (score %.6f), reusing its predictions.", label, state["score"])
+    return FoldResult(k, float(state["score"]), valid_rows, oof, test, state, seed=seed)
+
+
+def bag_predictions(predictions: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean of the seeds' predictions of one fold (training and ``predict`` alike)."""
+    return np.mean(predictions, axis=0)
+
+
+def bag_fold(parts: RunParts, data: CVData, units: Sequence[FoldResult]) -> FoldResult:
+    """Fold ``k`` from its (fold, seed) units: predictions averaged over the seeds, scored by
+    the metric, written to ``fold_<k>/`` (``oof.npy``, ``test_pred.npy``, ``state.json``)."""
+    first = units[0]
+    k = first.fold
+    oof = bag_predictions([u.oof for u in units])
+    test = bag_predictions([u.test_pred for u in units])
+    score = data.task.score_encoded(parts.metric, data.y[first.valid_rows], oof)
+    folder = RunDir(data.run_dir).fold(k)
+    save_array(folder.oof, oof)
+    save_array(folder.test_pred, test)
+    state: dict[str, Any] = {
+        "status": "complete",
+        "fold": k,
+        "score": float(score),
+        "seeds": [u.seed for u in units],
+        "seed_scores": {str(u.seed): u.score for u in units},
+        "n_train": first.info.get("n_train"),
+        "n_valid": len(first.valid_rows),
+        "epochs_run": [u.info.get("epochs_run") for u in units],
+        "seconds": round(sum(float(u.info.get("seconds", 0.0)) for u in units), 3),
+    }
+    if data.test_key is not None:
+        state["test_key"] = data.test_key
+    write_json(folder.state, state)
+    log.info(
+        "Fold %d: %s = %.6f bagged over %d seeds (seeds: %s).",
+        k,
+        parts.metric.name,
+        score,
+        len(units),
+        ", ".join(f"{u.seed}: {u.score:.4f}" for u in units),
+    )
+    return FoldResult(k, float(score), first.valid_rows, oof, test, state, units=tuple(units))
 
 
 class FoldSelectionError(ConfigError):
@@ -203,16 +264,29 @@ def cross_validate(parts: RunParts, data: CVData) -> CVResult:
         )
     results = []
     settings = parts.settings
+    seeds: list[int | None] = list(settings.seeds) if settings.seeds is not None else [None]
     progress = RunProgress(
-        len(selected), settings.epochs, terminal=None if settings.progress else False
+        len(selected) * len(seeds), settings.epochs, terminal=None if settings.progress else False
     )
+    position = 0
     with progress:
-        for position, k in enumerate(selected, start=1):
-            line = progress.fold(k, position) if settings.progress else None
-            result = run_fold(k, parts, data, line)
+        for k in selected:
+            units = []
+            for seed in seeds:
+                position += 1
+                line = progress.fold(k, position, seed) if settings.progress else None
+                units.append(run_fold(k, parts, data, line, seed=seed))
+            result = units[0] if settings.seeds is None else bag_fold(parts, data, units)
             results.append(result)
             parts.fold_done(result)
-    return gather(results, len(data.train))
+    cv = gather(results, len(data.train))
+    if settings.seeds is None:
+        return cv
+    by_seed = {
+        seed: gather([fold.units[i] for fold in results], len(data.train))
+        for i, seed in enumerate(settings.seeds)
+    }
+    return CVResult(cv.oof, cv.test_pred, cv.folds, by_seed)
 
 
 def gather(results: list[FoldResult], n_rows: int) -> CVResult:

@@ -36,6 +36,8 @@ class TrainerSettings:
     epochs: int = 30
     batch_size: int = 64
     seed: int = 42
+    # seed bagging: train every fold once per seed (``fold_<k>/seed_<s>/``) and average them
+    seeds: Sequence[int] | None = None
     verbose: int = 0
     progress: bool = True
     shuffle: bool = True
@@ -66,6 +68,18 @@ class TrainerSettings:
                 f"trainer.backup_every_s must be at least 0 (0: every epoch), "
                 f"but got {self.backup_every_s}."
             )
+        if self.seeds is not None:
+            seeds = list(self.seeds)
+            if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+                raise ConfigError(
+                    f"trainer.seeds must be null or a non-empty list of integers such as [0, 1, 2], "
+                    f"but got {self.seeds!r}."
+                )
+            if len(set(seeds)) != len(seeds):
+                raise ConfigError(
+                    f"trainer.seeds lists a seed twice ({self.seeds!r}): give each seed once."
+                )
+            object.__setattr__(self, "seeds", tuple(seeds))
         if self.on_nan not in ("error", "stop"):
             raise ConfigError(f"trainer.on_nan must be 'error' or 'stop', but got {self.on_nan!r}.")
         check_precision(self.precision)

@@ -8,6 +8,9 @@ small function that reads what the earlier ones put into the context and adds it
 stopped) -> ``fit`` -> ``apply_nan_policy`` -> ``choose_weights`` (best checkpoint or last
 weights) -> ``predict_fold`` (validation and test rows) -> ``score`` -> ``save`` (predictions,
 ``state.json`` last).
+
+With seed bagging (``trainer.seeds``) each (fold, seed) is such a unit of its own, trained in
+``fold_<k>/seed_<s>/`` with seed ``s + k``; :mod:`kagglekit.training.crossval` averages them.
 """
 
 from __future__ import annotations
@@ -70,12 +73,25 @@ class CVData:
 
 @dataclass(frozen=True)
 class FoldResult:
+    """A finished fold: its score, validation rows and predictions, and its ``state.json``.
+
+    ``seed`` is the bagging seed of a (fold, seed) unit (``None`` otherwise); a bagged fold
+    holds its ``units`` (one per seed) and their averaged predictions.
+    """
+
     fold: int
     score: float
     valid_rows: np.ndarray
     oof: np.ndarray
     test_pred: np.ndarray
     info: dict[str, Any]
+    seed: int | None = None
+    units: tuple[FoldResult, ...] = ()
+
+
+def unit_label(k: int, seed: int | None) -> str:
+    """How the log names a fold, or one seed of it: "Fold 2", "Fold 2 seed 1"."""
+    return f"Fold {k}" if seed is None else f"Fold {k} seed {seed}"
 
 
 @dataclass
@@ -89,6 +105,7 @@ class FoldContext:
     valid_rows: np.ndarray
     folder: FoldDir
     progress: FoldProgress | None = None  # the fold/epoch/ETA line (trainer.progress)
+    seed: int | None = None  # the bagging seed of this (fold, seed) unit (trainer.seeds)
     started: float = field(default_factory=time.perf_counter)
     # preprocess
     preprocessor: Preprocessor = field(init=False)
@@ -121,20 +138,32 @@ class FoldContext:
     def task(self) -> TargetTask:
         return self.data.task
 
+    @property
+    def label(self) -> str:
+        return unit_label(self.k, self.seed)
+
+    @property
+    def random_seed(self) -> int:
+        """``trainer.seed + k``; with seed bagging, ``s + k`` for the unit's seed ``s``."""
+        return (self.settings.seed if self.seed is None else self.seed) + self.k
+
     def best_checkpoint(self) -> Path | None:
         """The best-model checkpoint ``fit`` wrote, if the fold has one and it exists."""
         best = checkpoint_path(self.callbacks)
         return best if best is not None and best.exists() else None
 
     def result(self) -> FoldResult:
-        return FoldResult(self.k, self.score, self.valid_rows, self.oof, self.test, self.state)
+        return FoldResult(
+            self.k, self.score, self.valid_rows, self.oof, self.test, self.state, seed=self.seed
+        )
 
 
 # -- the steps --------------------------------------------------------------------------------
 def start(ctx: FoldContext) -> None:
-    """The fold's folder, and its random seed (``trainer.seed + k``)."""
+    """The fold's folder, and its random seed (``trainer.seed + k``, or ``s + k`` for seed
+    ``s`` of ``trainer.seeds``)."""
     ctx.folder.path.mkdir(parents=True, exist_ok=True)
-    keras.utils.set_random_seed(ctx.settings.seed + ctx.k)
+    keras.utils.set_random_seed(ctx.random_seed)
 
 
 def preprocess(ctx: FoldContext) -> None:
@@ -150,7 +179,7 @@ def preprocess(ctx: FoldContext) -> None:
 def build(ctx: FoldContext) -> None:
     """The compiled model; ``model.png`` and ``model_summary.txt`` once per run."""
     ctx.model = build_fold_model(ctx.parts, ctx.task, ctx.preprocessor, ctx.data.y[ctx.train_rows])
-    describe_model(ctx.model, ctx.folder.path.parent)
+    describe_model(ctx.model, ctx.data.run_dir)
 
 
 def add_callbacks(ctx: FoldContext) -> None:
@@ -169,8 +198,8 @@ def restore_backup(ctx: FoldContext) -> None:
     when ``fit`` begins)."""
     ctx.initial_epoch = ctx.backup.restore(ctx.model) if ctx.backup is not None else 0
     log.info(
-        "Fold %d: %d training rows, %d validation rows%s.",
-        ctx.k,
+        "%s: %d training rows, %d validation rows%s.",
+        ctx.label,
         len(ctx.train_rows),
         len(ctx.valid_rows),
         f", resuming after epoch {ctx.initial_epoch}" if ctx.initial_epoch else "",
@@ -216,8 +245,8 @@ def predict_fold(ctx: FoldContext) -> None:
     batch = ctx.settings.predict_batch_size
     ctx.oof = ctx.task.to_predictions(predict(ctx.model, ctx.x_valid, batch))
     ctx.test = ctx.task.to_predictions(predict(ctx.model, ctx.x_test, batch))
-    _check_finite(ctx.oof, f"fold {ctx.k} validation predictions")
-    _check_finite(ctx.test, f"fold {ctx.k} test predictions")
+    _check_finite(ctx.oof, f"{ctx.label.lower()} validation predictions")
+    _check_finite(ctx.test, f"{ctx.label.lower()} test predictions")
 
 
 def score(ctx: FoldContext) -> None:
@@ -235,6 +264,7 @@ def save(ctx: FoldContext) -> None:
     state = {
         "status": "complete",
         "fold": ctx.k,
+        **({"seed": ctx.seed, "random_seed": ctx.random_seed} if ctx.seed is not None else {}),
         "score": ctx.score,
         "n_train": len(ctx.train_rows),
         "n_valid": len(ctx.valid_rows),
@@ -254,8 +284,8 @@ def save(ctx: FoldContext) -> None:
     if backup is not None:
         backup.discard()
     log.info(
-        "Fold %d: %s = %.6f (%d epochs, %.1fs).",
-        ctx.k,
+        "%s: %s = %.6f (%d epochs, %.1fs).",
+        ctx.label,
         ctx.parts.metric.name,
         ctx.score,
         state["epochs_run"],
@@ -285,10 +315,13 @@ def train_fold(
     data: CVData,
     rows: tuple[np.ndarray, np.ndarray],
     progress: FoldProgress | None = None,
+    seed: int | None = None,
 ) -> FoldResult:
-    """Train fold ``k`` on its (training, validation) ``rows``: every step of
-    :data:`FOLD_STEPS`, in a fresh Keras session, under :func:`fold_scope`."""
-    ctx = FoldContext(k, parts, data, *rows, RunDir(data.run_dir).fold(k), progress=progress)
+    """Train fold ``k`` (or its unit of bagging seed ``seed``) on its (training, validation)
+    ``rows``: every step of :data:`FOLD_STEPS`, in a fresh Keras session, under
+    :func:`fold_scope`."""
+    folder = RunDir(data.run_dir).unit(k, seed)
+    ctx = FoldContext(k, parts, data, *rows, folder, progress=progress, seed=seed)
     keras.backend.clear_session()  # before the scope: it resets Keras' global dtype policy
     with fold_scope(parts.settings):
         for step in FOLD_STEPS:

@@ -90,10 +90,11 @@ class RunProgress:
         self._filtered.clear()
         self.clear_line()
 
-    def fold(self, k: int, position: int) -> FoldProgress:
-        """The callback of fold id ``k``, the ``position``-th (from 1) of the run's folds."""
+    def fold(self, k: int, position: int, seed: int | None = None) -> FoldProgress:
+        """The callback of fold id ``k`` (its unit of bagging seed ``seed``), the
+        ``position``-th (from 1) of the run's folds (or (fold, seed) units)."""
         self.position = position
-        return FoldProgress(self, k, position)
+        return FoldProgress(self, k, position, seed)
 
     def eta(self, epochs_left_in_fold: int) -> float | None:
         if not self.epochs_done:
@@ -127,11 +128,12 @@ def _format_logs(logs: dict[str, Any]) -> str:
 class FoldProgress(keras.callbacks.Callback):
     """One progress line after each epoch of one fold."""
 
-    def __init__(self, run: RunProgress, k: int, position: int) -> None:
+    def __init__(self, run: RunProgress, k: int, position: int, seed: int | None = None) -> None:
         super().__init__()
         self.run = run
         self.k = k
         self.position = position
+        self.seed = seed
         self._started = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -143,7 +145,9 @@ class FoldProgress(keras.callbacks.Callback):
         run.epochs_done += 1
         eta = run.eta(run.epochs - (epoch + 1))
         fold = f"fold {self.position}/{run.n_folds}"
-        if self.position != self.k + 1:
+        if self.seed is not None:
+            fold += f" (fold_{self.k} seed {self.seed})"
+        elif self.position != self.k + 1:
             fold += f" (fold_{self.k})"
         line = f"{fold}  epoch {epoch + 1}/{run.epochs}  {_format_logs(logs or {})}"
         if eta is not None:

@@ -94,13 +94,22 @@ def reuse_finished_folds(source: Path, target: Path) -> list[str]:
         return []
     copied = []
     for fold in origin.fold_dirs():
-        if fold.state.exists() and read_json(fold.state).get("status") == "complete":
+        if _complete(fold.state):
             shutil.copytree(fold.path, retry.path / fold.path.name)
             copied.append(fold.path.name)
+            continue
+        for seed in sorted(fold.path.glob("seed_*")):  # the finished seeds of a bagged fold
+            if _complete(seed / "state.json"):
+                shutil.copytree(seed, retry.path / fold.path.name / seed.name)
+                copied.append(f"{fold.path.name}/{seed.name}")
     for name in (origin.folds, origin.fingerprint):
         if copied and name.exists():
             shutil.copy2(name, retry.path / name.name)
     return copied
+
+
+def _complete(state: Path) -> bool:
+    return state.exists() and read_json(state).get("status") == "complete"
 
 
 def _set_aside(run_dir: Path) -> None:
