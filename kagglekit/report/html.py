@@ -277,6 +277,9 @@ def cv_section(directory: Path, scores: Mapping[str, Any]) -> str:
     )
     if "elapsed_s" in scores:
         head += f"; run time {float(scores['elapsed_s']):.1f} s"
+    if "seed_cv" in scores:
+        seeds = ", ".join(f"seed {s}: {float(v):.6f}" for s, v in scores["seed_cv"].items())
+        head += f"<br>bagged over {len(scores['seed_cv'])} seeds; each seed's CV: {seeds}"
     if "cross_fitted" in scores:
         head += (
             f"<br>cross-fitted CV (weights fitted on the other folds): "
@@ -287,11 +290,23 @@ def cv_section(directory: Path, scores: Mapping[str, Any]) -> str:
     return "<h2>Cross-validation</h2>" + head + table(header, cells)
 
 
+def _seed_of(history: Path) -> int | None:
+    """The bagging seed of a ``fold_<k>/seed_<s>/history.csv`` (None for a fold's own)."""
+    match = re.fullmatch(r"seed_(\d+)", history.parent.name)
+    return int(match.group(1)) if match else None
+
+
 def curves_section(directory: Path) -> str:
     histories: dict[int, pd.DataFrame] = {}
-    for path in sorted(directory.glob("fold_*/history.csv")):
-        match = re.fullmatch(r"fold_(\d+)", path.parent.name)
-        if match is None:
+    # with seed bagging (fold_<k>/seed_<s>/) each fold's curves are those of its first seed
+    paths = sorted(directory.glob("fold_*/history.csv")) or sorted(
+        (p for p in directory.glob("fold_*/seed_*/history.csv") if _seed_of(p) is not None),
+        key=lambda p: (p.parent.parent.name, _seed_of(p)),
+    )
+    for path in paths:
+        folder = path.parent.parent if _seed_of(path) is not None else path.parent
+        match = re.fullmatch(r"fold_(\d+)", folder.name)
+        if match is None or int(match.group(1)) in histories:
             continue
         try:
             frame = pd.read_csv(path)

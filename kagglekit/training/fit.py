@@ -70,10 +70,12 @@ class TrainerSettings:
             )
         if self.seeds is not None:
             seeds = list(self.seeds)
-            if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            if not seeds or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds
+            ):
                 raise ConfigError(
-                    f"trainer.seeds must be null or a non-empty list of integers such as [0, 1, 2], "
-                    f"but got {self.seeds!r}."
+                    f"trainer.seeds must be null or a non-empty list of integers >= 0 such as "
+                    f"[0, 1, 2], but got {self.seeds!r}."
                 )
             if len(set(seeds)) != len(seeds):
                 raise ConfigError(

@@ -23,6 +23,7 @@ from kagglekit.pipeline import predict
 from kagglekit.pipeline import train as train_run
 from kagglekit.rundir import RunChangedError
 from kagglekit.training.fit import TrainerSettings
+from kagglekit.tuning.sweep import reuse_finished_folds
 from tests.conftest import compose_config
 
 SEEDS = [0, 1]
@@ -107,6 +108,30 @@ def test_scores_per_seed_and_bagged(bagged: tuple[Path, Path]) -> None:
     assert set(state["folds"]["0"]["seeds"]) == {"0", "1"}
 
 
+def test_the_report_shows_each_seed_and_the_curves(bagged: tuple[Path, Path]) -> None:
+    _, run_dir = bagged
+    scores = _scores(run_dir)
+    html = (run_dir / "report.html").read_text()
+    for s in SEEDS:
+        assert f"seed {s}: {scores['seed_cv'][str(s)]:.6f}" in html
+    assert "Learning curves" in html  # drawn from each fold's first seed
+
+
+def test_a_failed_trials_retry_copies_the_finished_units(
+    bagged: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, original = bagged
+    failed = tmp_path / "failed"
+    shutil.copytree(original, failed)
+    # fold 1 did not finish: only its seed 0 is complete
+    (failed / "fold_1" / "state.json").unlink()
+    (failed / "fold_1" / "seed_1" / "state.json").unlink()
+    copied = reuse_finished_folds(failed, tmp_path / "retry")
+    assert copied == ["fold_0", "fold_1/seed_0"]
+    assert (tmp_path / "retry" / "fold_1" / "seed_0" / "model.weights.h5").is_file()
+    assert not (tmp_path / "retry" / "fold_1" / "seed_1").exists()
+
+
 def test_predict_averages_the_same_models(bagged: tuple[Path, Path], tmp_path: Path) -> None:
     _, run_dir = bagged
     out = tmp_path / "submission.csv"
@@ -170,7 +195,7 @@ def test_a_bagged_run_packages_its_seeds(bagged: tuple[Path, Path]) -> None:
             assert f"{unit}/oof.npy" not in files and f"{unit}/test_pred.npy" not in files
 
 
-@pytest.mark.parametrize("seeds", [[], [0, 0], ["a"]])
+@pytest.mark.parametrize("seeds", [[], [0, 0], ["a"], [-1], [True]])
 def test_bad_seeds_are_config_errors(seeds: list) -> None:
     with pytest.raises(ConfigError, match=r"trainer\.seeds"):
         TrainerSettings(seeds=seeds)
