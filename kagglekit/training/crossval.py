@@ -54,6 +54,8 @@ __all__ = [
     "FoldHooks",
     "FoldResult",
     "NonFinitePredictionsError",
+    "bag_fold",
+    "bag_predictions",
     "cross_validate",
     "fold_callbacks",
     "fold_dir",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 from omegaconf import DictConfig
 
-from kagglekit.bundle import check_finished, run_files
+from kagglekit.bundle import check_finished, package, run_dir_of, run_files
 from kagglekit.errors import ConfigError
 from kagglekit.fingerprint import Fingerprint, compare
 from kagglekit.pipeline import predict
@@ -184,7 +185,7 @@ def test_fingerprint_of_an_older_run_without_the_key_still_matches() -> None:
     assert changed.training == ["trainer.seeds (None -> [0, 1])"]
 
 
-def test_a_bagged_run_packages_its_seeds(bagged: tuple[Path, Path]) -> None:
+def test_a_bagged_run_packages_its_seeds(bagged: tuple[Path, Path], tmp_path: Path) -> None:
     _, run_dir = bagged
     assert check_finished(run_dir)["seeds"] == SEEDS
     files = {str(p) for p in run_files(run_dir)}
@@ -193,6 +194,15 @@ def test_a_bagged_run_packages_its_seeds(bagged: tuple[Path, Path]) -> None:
             unit = f"fold_{k}/seed_{s}"
             assert {f"{unit}/model.weights.h5", f"{unit}/preprocessing.json"} <= files
             assert f"{unit}/oof.npy" not in files and f"{unit}/test_pred.npy" not in files
+    # the bundle predicts the run's submission (a stand-in wheel: no build here)
+    wheel = tmp_path / "kagglekit-0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("kagglekit/conf/config.yaml", "")
+    out = tmp_path / "bundle"
+    package(run_dir, out, wheel=wheel)
+    predicted = tmp_path / "submission.csv"
+    predict(run_dir_of(out), output=predicted)
+    assert predicted.read_bytes() == (run_dir / "submission.csv").read_bytes()
 
 
 @pytest.mark.parametrize("seeds", [[], [0, 0], ["a"], [-1], [True]])
