@@ -137,3 +137,21 @@ def test_tiny_titanic_run_with_quantiles_and_embeddings(tmp_path: Path) -> None:
         names: list[str] = []
         weights.visit(names.append)
     assert any("periodic_embedding" in n or "numeric_embedding" in n for n in names)
+
+
+def test_mlp_ensemble_averages_members_with_their_own_embeddings() -> None:
+    keras.utils.set_random_seed(0)
+    model = build_mlp(
+        {"features": InputSpec((6,), numeric_features=4)},
+        BINARY,
+        hidden_units=[8],
+        numeric_embedding=EMBEDDING,
+        ensemble=3,
+    )
+    x = np.random.default_rng(3).normal(size=(5, 6)).astype("float32")
+    members = [keras.Model(model.input, model.get_layer(f"m{i}_output").output) for i in range(3)]
+    each = [np.asarray(m.predict(x, verbose=0)) for m in members]
+    assert not np.allclose(each[0], each[1])  # members start apart
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.mean(each, axis=0), rtol=1e-5)
+    frequencies = [model.get_layer(f"m{i}_numeric_embedding").frequencies for i in range(3)]
+    assert len({id(f) for f in frequencies}) == 3
