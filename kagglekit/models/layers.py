@@ -54,7 +54,7 @@ class PeriodicEmbedding(keras.layers.Layer):
         n_frequencies: int = 16,
         dim: int = 16,
         *,
-        sigma: float = 0.1,
+        sigma: float = 0.03,
         lite: bool = False,
         activation: str | None = "relu",
         **kwargs: Any,

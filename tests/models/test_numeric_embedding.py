@@ -126,6 +126,7 @@ def test_tiny_titanic_run_with_quantiles_and_embeddings(tmp_path: Path) -> None:
         "model.numeric_embedding={kind:periodic,n_frequencies:4,dim:4}",
         "model.hidden_units=[16]",
         "cv.n_splits=2",
+        "trainer.folds=[0]",
         "trainer.epochs=2",
         "trainer.verbose=0",
     )
