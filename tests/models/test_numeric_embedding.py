@@ -33,14 +33,14 @@ def test_layer_shape_and_per_feature_weights() -> None:
 def test_features_are_embedded_independently() -> None:
     layer = PeriodicEmbedding(n_frequencies=6, dim=5, sigma=1.0, activation=None)
     x = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
-    base = np.asarray(layer(x))
+    base = ops.convert_to_numpy(layer(x))
     changed = x.copy()
     changed[:, 1] += 1.0
-    moved = np.asarray(layer(changed))
+    moved = ops.convert_to_numpy(layer(changed))
     np.testing.assert_allclose(moved[:, [0, 2]], base[:, [0, 2]], rtol=1e-6)
     assert not np.allclose(moved[:, 1], base[:, 1])
     # by hand: cos/sin of 2*pi*c*x, then the feature's own linear map
-    c, w, b = (np.asarray(v) for v in (layer.frequencies, layer.kernel, layer.bias))
+    c, w, b = (ops.convert_to_numpy(v) for v in (layer.frequencies, layer.kernel, layer.bias))
     angles = 2 * np.pi * x[:, 1:2] * c[1]
     expected = np.concatenate([np.cos(angles), np.sin(angles)], axis=-1) @ w[1] + b[1]
     np.testing.assert_allclose(base[:, 1], expected, rtol=1e-4, atol=1e-5)
