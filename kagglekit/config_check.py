@@ -115,6 +115,23 @@ def _target_parameters(node: DictConfig) -> set[str]:
     return {name for name, p in signature.parameters.items() if p.kind in kinds}
 
 
+def _takes_text(node: Any, leaf: str) -> bool:
+    """Does the parameter ``leaf`` of the ``_target_`` that ``node`` names accept a string?"""
+    if not isinstance(node, DictConfig) or not isinstance(node.get("_target_"), str):
+        return False
+    try:
+        from hydra.utils import get_object
+
+        parameter = inspect.signature(get_object(node["_target_"])).parameters.get(leaf)
+    except Exception:
+        return False
+    if parameter is None:
+        return False
+    annotation = parameter.annotation
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return "str" in text.replace(" ", "").split("|")
+
+
 def check_overrides(
     overrides: list[str], conf_dir: Path = CONF_DIR, config_name: str = "config"
 ) -> list[str]:
@@ -207,6 +224,8 @@ def _check_overrides(overrides: list[str], config_name: str) -> list[str]:
             continue  # `a=1,2` / `range(...)`: Hydra's multirun checks each value
         default = OmegaConf.select(base, key, throw_on_missing=False)
         message = _type_error(key, default, value)
+        if message and isinstance(value, str) and _takes_text(node, leaf):
+            message = None  # e.g. TabularPreprocessor(scale: bool | str): scale=quantile
         if message:
             problems.append(message)
     if problems:

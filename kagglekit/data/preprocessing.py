@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import QuantileTransformer
 
 from kagglekit.data.lazy import InputValue
 from kagglekit.models.specs import InputSpec, ModelInputs
@@ -55,7 +56,14 @@ class TabularPreprocessor:
         numeric: numeric columns; ``None`` = every numeric column not declared categorical.
         drop: columns to ignore.
         missing_indicators: add a 0/1 column per numeric column that has missing values in training.
-        scale: standardise numeric columns (mean 0, std 1 on the training fold).
+        scale: ``true`` standardises numeric columns (mean 0, std 1 on the training fold);
+            ``quantile`` maps each through its training fold's quantiles onto a standard normal
+            (sklearn's ``QuantileTransformer(output_distribution="normal")``, at most
+            ``n_quantiles`` quantiles and never more than the fold has rows): skewed columns,
+            outliers and odd units all come out on one bell-shaped scale, which suits networks
+            (and numeric embeddings) better than a mean and a std; ``false`` leaves values as
+            they are.
+        n_quantiles: the number of quantiles ``scale: quantile`` keeps per column.
         max_categories: keep the most frequent categories per column, pool the rest (into the
             ``<other>`` column).
         input_name: name of the model input.
@@ -77,7 +85,8 @@ class TabularPreprocessor:
         numeric: Sequence[str] | None = None,
         drop: Sequence[str] = (),
         missing_indicators: bool = True,
-        scale: bool = True,
+        scale: bool | str = True,
+        n_quantiles: int = 1000,
         max_categories: int = 50,
         input_name: str = "features",
         log1p: Sequence[str] | str | None = None,
@@ -89,6 +98,10 @@ class TabularPreprocessor:
             raise ValueError(
                 f"log1p must be a list of columns, 'skewed' or null, but got {log1p=}."
             )
+        if not isinstance(scale, bool) and scale != "quantile":
+            raise ValueError(f"scale must be true, false or 'quantile', but got {scale=}.")
+        if n_quantiles < 2:
+            raise ValueError(f"n_quantiles must be at least 2, but got {n_quantiles=}.")
         if clip is not None and clip <= 0:
             raise ValueError(f"clip must be positive or null, but got {clip=}.")
         self.log1p = log1p if log1p is None or isinstance(log1p, str) else list(log1p)
@@ -100,6 +113,8 @@ class TabularPreprocessor:
         self.drop = list(drop)
         self.missing_indicators = missing_indicators
         self.scale = scale
+        self.n_quantiles = n_quantiles
+        self._quantiles: QuantileTransformer | None = None
         self.max_categories = max_categories
         self.input_name = input_name
         self._fitted: dict[str, Any] | None = None
@@ -126,8 +141,14 @@ class TabularPreprocessor:
         values[log_columns] = np.log1p(values[log_columns].clip(lower=0.0))
         medians = values.median().fillna(0.0)
         filled = values.fillna(medians)
-        means = filled.mean() if self.scale else pd.Series(0.0, index=numeric)
-        stds = filled.std(ddof=0).replace(0.0, 1.0) if self.scale else pd.Series(1.0, index=numeric)
+        standardise = self.scale is True
+        means = filled.mean() if standardise else pd.Series(0.0, index=numeric)
+        stds = (
+            filled.std(ddof=0).replace(0.0, 1.0) if standardise else pd.Series(1.0, index=numeric)
+        )
+        self._quantiles = None
+        if self.scale == "quantile" and numeric:
+            self._quantiles = _fit_quantiles(filled.to_numpy(), self.n_quantiles)
         indicators = [c for c in numeric if self.missing_indicators and values[c].isna().any()]
         categories: dict[str, list[str]] = {}
         for column in categorical:
@@ -146,6 +167,7 @@ class TabularPreprocessor:
             "log1p": log_columns,
             "clip": self.clip,
             "dropped": dropped,
+            "scale": "quantile" if self._quantiles is not None else bool(self.scale),
         }
         return self
 
@@ -224,6 +246,12 @@ class TabularPreprocessor:
             values[logged] = np.log1p(values[logged].clip(lower=0.0))
             values = values.fillna(pd.Series(s["median"]))
             values = (values - pd.Series(s["mean"])) / pd.Series(s["std"])
+            if s.get("scale") == "quantile":
+                values = pd.DataFrame(
+                    self._quantile_transformer().transform(values.to_numpy()),
+                    index=values.index,
+                    columns=values.columns,
+                )
             if s.get("clip") is not None:
                 values = values.clip(-s["clip"], s["clip"])
             blocks.append(values.to_numpy())
@@ -241,19 +269,70 @@ class TabularPreprocessor:
         return {self.input_name: matrix.astype("float32")}
 
     def input_specs(self) -> ModelInputs:
-        return {self.input_name: InputSpec(shape=(self.n_features(),))}
+        numeric = len(self._state()["numeric"])
+        return {self.input_name: InputSpec(shape=(self.n_features(),), numeric_features=numeric)}
+
+    def _quantile_transformer(self) -> QuantileTransformer:
+        if self._quantiles is None:
+            raise NotFittedError("TabularPreprocessor has scale: quantile but no fitted quantiles.")
+        return self._quantiles
 
     def state(self) -> dict[str, Any]:
         return dict(self._state())
 
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted quantiles of ``scale: quantile`` (``{}`` otherwise)."""
+        self._state()
+        if self._quantiles is None:
+            return {}
+        return {
+            "quantiles": np.asarray(self._quantiles.quantiles_, dtype="float64"),
+            "references": np.asarray(self._quantiles.references_, dtype="float64"),
+        }
+
     def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
-        """Restore the statistics of :meth:`state` (see :mod:`kagglekit.data.state`)."""
-        del arrays  # everything is in the JSON state
+        """Restore the statistics of :meth:`state` and :meth:`state_arrays` (see
+        :mod:`kagglekit.data.state`)."""
         missing = [k for k in ("numeric", "categorical", "median", "mean", "std") if k not in state]
         if missing:
             raise KeyError(f"the stored state lacks {missing}")
+        self._quantiles = None
+        if state.get("scale") == "quantile":
+            absent = [k for k in ("quantiles", "references") if k not in arrays]
+            if absent:
+                raise KeyError(
+                    f"the stored state has scale: quantile but lacks the arrays {absent}"
+                )
+            self._quantiles = _restore_quantiles(arrays["quantiles"], arrays["references"])
         self._fitted = dict(state)
         return self
+
+
+def _fit_quantiles(values: np.ndarray, n_quantiles: int) -> QuantileTransformer:
+    """A normal-output QuantileTransformer fitted on ``values`` (rows x numeric columns)."""
+    transformer = QuantileTransformer(
+        n_quantiles=max(2, min(n_quantiles, len(values))),
+        output_distribution="normal",
+        subsample=100_000,
+        random_state=0,
+    )
+    return transformer.fit(values)
+
+
+def _restore_quantiles(quantiles: np.ndarray, references: np.ndarray) -> QuantileTransformer:
+    """The fitted transformer of :func:`_fit_quantiles` rebuilt from its two arrays."""
+    if quantiles.ndim != 2 or references.shape != (quantiles.shape[0],):
+        raise ValueError(
+            f"stored quantiles of shape {quantiles.shape} do not match references of shape "
+            f"{references.shape}."
+        )
+    transformer = QuantileTransformer(
+        n_quantiles=quantiles.shape[0], output_distribution="normal", random_state=0
+    )
+    transformer.quantiles_ = quantiles
+    transformer.references_ = references
+    transformer.n_features_in_ = quantiles.shape[1]
+    return transformer
 
 
 def _is_numeric(series: pd.Series) -> bool:

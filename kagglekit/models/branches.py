@@ -18,13 +18,14 @@ mix of numeric, categorical, token and image inputs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import keras
 
 from kagglekit.models.blocks import dense_stack, make_input
+from kagglekit.models.blocks.numeric import embed_numeric
 from kagglekit.models.keras_objects import fresh_initializer
 from kagglekit.models.specs import InputSpec, ModelInputs
 
@@ -50,8 +51,12 @@ def input_branch(
     activation: Any = "relu",
     kernel_initializer: Any = "he_normal",
     kernel_regularizer: Any = None,
+    numeric_embedding: Mapping[str, Any] | None = None,
 ) -> Any:
-    """The features of one input (see the module table), a ``(batch, features)`` tensor."""
+    """The features of one input (see the module table), a ``(batch, features)`` tensor.
+
+    ``numeric_embedding``: embeddings of a numeric block's numeric columns (see
+    :func:`kagglekit.models.blocks.numeric.embed_numeric`), before its Dense layers."""
     shape = spec.shape
     if spec.vocabulary is not None:
         if not is_integer(spec):
@@ -79,6 +84,7 @@ def input_branch(
             return keras.layers.GlobalAveragePooling1D(name=f"{name}_mean")(x)
         return keras.layers.Flatten(name=f"{name}_flatten")(x)
     if len(shape) == 1:
+        x = embed_numeric(x, spec, numeric_embedding, name=f"{name}_numeric_embedding")
         if not numeric_units:
             return x
         return dense_stack(
@@ -156,6 +162,9 @@ class InputBranches:
         embedding_dim: width of each categorical embedding; ``auto``: ``1.6 * n ** 0.56`` for
             a vocabulary of ``n``, capped at ``max_embedding_dim``.
         numeric_units: Dense layers applied to each numeric block before joining.
+        numeric_embedding: ``None``, or numeric embeddings of each numeric block
+            (``{kind: periodic, n_frequencies: 16, dim: 16}``, as ``model.numeric_embedding``
+            of the ``mlp``).
         conv_filters: Conv2D (images) / Conv1D (sequences) layers of the image branches.
         activation / kernel_initializer / kernel_regularizer: of every branch layer.
         dropout: on the joined features.
@@ -169,6 +178,7 @@ class InputBranches:
     kernel_initializer: Any = "he_normal"
     kernel_regularizer: Any = None
     dropout: float = 0.0
+    numeric_embedding: Mapping[str, Any] | None = None
 
     def __call__(self, inputs: ModelInputs, *, mask: bool | None) -> tuple[Any, Any]:
         tensors, x = encode_inputs(
@@ -180,6 +190,7 @@ class InputBranches:
             activation=self.activation,
             kernel_initializer=self.kernel_initializer,
             kernel_regularizer=self.kernel_regularizer,
+            numeric_embedding=self.numeric_embedding,
         )
         if self.dropout:
             x = keras.layers.Dropout(self.dropout, name="joined_dropout")(x)

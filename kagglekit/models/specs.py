@@ -10,12 +10,16 @@ class InputSpec:
     """One model input: its per-sample shape and dtype (``vocabulary`` for integer tokens).
 
     ``mask_value``: padded steps of a sequence hold this value (the model may mask them).
+    ``numeric_features``: for a flat feature vector, how many of its leading columns are
+    continuous numeric values (the rest being 0/1 missing indicators and one-hot columns);
+    numeric embeddings embed those. ``None``: unknown, every column counts as numeric.
     """
 
     shape: tuple[int | None, ...]
     dtype: str = "float32"
     vocabulary: int | None = None
     mask_value: float | None = None
+    numeric_features: int | None = None
 
 
 @dataclass(frozen=True)

@@ -233,3 +233,43 @@ def test_declared_column_absent_from_data_is_named(train):
 def test_declared_numeric_text_column_is_refused(train):
     with pytest.raises(TypeError, match=r"\['port'\] are declared numeric"):
         TabularPreprocessor(numeric=["age", "port"], categorical=["sex"]).fit(train)
+
+
+def test_quantile_scaling_maps_each_column_onto_a_standard_normal(train, valid):
+    from scipy import stats
+    from sklearn.preprocessing import QuantileTransformer
+
+    pre = TabularPreprocessor(
+        categorical=["port", "sex"], missing_indicators=False, scale="quantile"
+    ).fit(train)
+    x = pre.transform(train)["features"][:, :2]
+    # fare is strongly skewed, but ranks come out evenly spread on a bell curve
+    assert abs(stats.skew(x[:, 1])) < 0.3 and abs(x.mean()) < 0.1
+    assert pre.state()["scale"] == "quantile"
+    # the same as sklearn's transformer fitted on the imputed training columns (n_quantiles
+    # capped at the 60 training rows)
+    filled = train[["age", "fare"]].fillna(train[["age", "fare"]].median())
+    reference = QuantileTransformer(n_quantiles=60, output_distribution="normal").fit(filled)
+    np.testing.assert_allclose(x, reference.transform(filled), atol=1e-5)
+    # validation rows go through the training quantiles: shifted fares land above them all
+    shifted = pre.transform(valid)["features"][:, 1]
+    assert shifted.min() > 2.0
+    assert pre.state_arrays()["quantiles"].shape == (60, 2)
+
+
+def test_quantile_scaling_is_named_in_errors_and_off_by_default(train):
+    with pytest.raises(ValueError, match="scale must be true, false or 'quantile'"):
+        TabularPreprocessor(scale="rank")
+    with pytest.raises(ValueError, match="n_quantiles"):
+        TabularPreprocessor(scale="quantile", n_quantiles=1)
+    assert TabularPreprocessor(categorical=["port", "sex"]).fit(train).state_arrays() == {}
+
+
+def test_quantile_scaling_is_accepted_on_the_command_line() -> None:
+    from kagglekit.cli import CONF_DIR
+    from kagglekit.config_check import ConfigError, check_overrides
+
+    args = ["competition=titanic", "competition.features.scale=quantile"]
+    assert check_overrides(args, CONF_DIR) == args
+    with pytest.raises(ConfigError, match=r"trainer\.shuffle expects a boolean"):
+        check_overrides(["trainer.shuffle=quantile"], CONF_DIR)

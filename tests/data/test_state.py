@@ -94,6 +94,10 @@ CASES: dict[str, tuple[Callable[[], Any], tuple[pd.DataFrame, pd.DataFrame]]] = 
         lambda: TabularPreprocessor(categorical=["town", "grade"], log1p="skewed", clip=3.0),
         tabular_frames(),
     ),
+    "tabular_quantile": (
+        lambda: TabularPreprocessor(categorical=["town"], scale="quantile", n_quantiles=20),
+        tabular_frames(),
+    ),
     "categorical": (lambda: CategoricalCodes(columns=["town"], min_count=3), tabular_frames()),
     "pixels": (lambda: PixelImages(scale="max"), pixel_frames()),
     "text": (lambda: TextSequences(column=None, padding="pre", min_count=2), text_frames()),
