@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import kagglekit
 from kagglekit.examples.titanic.prepare import prepare
 from kagglekit.redact import install_log_filter
 from tests.reliability.helpers import ROOT, env
@@ -27,7 +28,8 @@ QUICK_TITANIC = [
     "model.hidden_units=[8]",
     f"+storage={STORAGE}",
 ]
-SOURCES = ["kagglekit", "scripts"]
+# the kagglekit under test (the checkout, or site-packages when CI installed the wheel) and scripts/
+SOURCES = [Path(kagglekit.__file__).resolve().parent, ROOT / "scripts"]
 
 
 def entry_point(*overrides: str) -> subprocess.CompletedProcess[str]:
@@ -132,9 +134,13 @@ def test_14_the_source_scan_recognises_unsafe_loads(source: str, unsafe: bool) -
 
 
 def test_14_no_pickle_and_only_safe_mode_keras_loads_in_the_source() -> None:
-    files = [p for folder in SOURCES for p in sorted((ROOT / folder).rglob("*.py"))]
+    files = [(p, folder) for folder in SOURCES for p in sorted(folder.rglob("*.py"))]
     assert len(files) > 20
-    found = [hit for p in files for hit in _unsafe_loads(p.read_text(), str(p.relative_to(ROOT)))]
+    found = [
+        hit
+        for p, folder in files
+        for hit in _unsafe_loads(p.read_text(), str(p.relative_to(folder.parent)))
+    ]
     assert not found, "\n".join(found)
 
 
