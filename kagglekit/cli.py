@@ -575,6 +575,12 @@ def blend_main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="weights: seed of the random candidate weights"
     )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="-o holds another blend (other inputs, method or options): move it aside to "
+        "<dir>.old-<time> and blend afresh (without it such a re-run is refused)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
@@ -595,7 +601,9 @@ def blend_main(argv: list[str] | None = None) -> None:
     )
     command = shlex.join(["kagglekit", "blend", *(argv if argv is not None else sys.argv[1:])])
     try:
-        result = blend(args.inputs, options, output=args.output, command=command)
+        result = blend(
+            args.inputs, options, output=args.output, command=command, restart=args.restart
+        )
     except KagglekitError as exc:
         fail(exc)
     for item in result.inputs:
