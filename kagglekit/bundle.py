@@ -213,13 +213,14 @@ def blend_copies(blend_dir: Path, prefix: Path = Path()) -> tuple[dict[str, Any]
         inputs = input_dirs(blend_dir, read_record(blend_dir))
     except KagglekitError as exc:
         raise BundleError(str(exc)) from exc
+    for i, path in enumerate(inputs):  # first: what no training can make packageable
+        refuse_baseline(path, f"Input {i} of the blend {blend_dir},")
     files = [prefix / rel for rel in run_files(blend_dir) if rel.parts[0] != INPUTS_SUBDIR]
     for i, path in enumerate(inputs):
         where = prefix / INPUTS_SUBDIR / str(i)
         if is_blend_dir(path):
             files += blend_copies(path, where)[1]
             continue
-        refuse_baseline(path, f"Input {i} of the blend {blend_dir},")
         try:
             check_finished(path)
         except BundleError as exc:

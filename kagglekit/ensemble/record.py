@@ -14,6 +14,7 @@ method or other options (or a training run) is refused before anything is writte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,29 @@ def check_blend_rerun(out: Path, current: Fingerprint, *, restart: bool = False)
             {k: v for k, v in current.config.items() if not k.endswith(".fingerprint")},
             folds=current.folds,
         )
-    changes = compare(stored, current)
-    if changes.decides_training:
+    changed = blend_changes(stored, current)
+    if changed:
         raise RunChangedError(
-            f"Blend dir {out} holds another blend; changed: {', '.join(changes.training)}. "
+            f"Blend dir {out} holds another blend; changed: {', '.join(changed)}. "
             f"{ways_on(Path(out))}"
         )
+
+
+def blend_changes(stored: Fingerprint, current: Fingerprint) -> list[str]:
+    """What differs, one entry per option and per input (``input 1 (/a -> /b)``)."""
+    entries: list[str] = []
+    inputs: dict[int, set[str]] = {}
+    for entry in compare(stored, current).training:
+        match = re.match(r"blend\.inputs\.(\d+)\.(\w+) ", entry)
+        if match:
+            inputs.setdefault(int(match.group(1)), set()).add(match.group(2))
+        else:
+            entries.append(entry)
+    for i, what in sorted(inputs.items()):
+        old = stored.config.get(f"blend.inputs.{i}.path", "none")
+        new = current.config.get(f"blend.inputs.{i}.path", "none")
+        if "path" in what:
+            entries.append(f"input {i} ({old} -> {new})")
+        else:
+            entries.append(f"input {i} ({new} was trained again: other OOF predictions)")
+    return entries
