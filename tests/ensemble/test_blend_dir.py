@@ -114,7 +114,7 @@ def test_a_blend_made_before_fingerprints_is_checked_from_its_blend_json(
     for item in record["inputs"]:
         del item["fingerprint"]  # what the first blend.json held
     write_json(out / "blend.json", record)
-    with pytest.raises(RunChangedError, match="blend.method"):
+    with pytest.raises(RunChangedError, match=r"blend\.method"):
         blend([runs["a"], runs["b"]], BlendOptions(method="rank"), output=out)
     blend([runs["a"], runs["b"]], BlendOptions(method="mean"), output=out)
     assert (out / "fingerprint.json").is_file()
