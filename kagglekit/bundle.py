@@ -184,13 +184,13 @@ def is_baseline_run(run_dir: Path) -> bool:
     return bool(RunDir(Path(run_dir)).read_state().get("baseline", False))
 
 
-def refuse_baseline(run_dir: Path, what: str) -> None:
+def refuse_baseline(run_dir: Path, what: str, fix: str) -> None:
+    """Refuse a baseline run: ``what`` names it (``The run``, ``Input 1 of the blend B,``)."""
     if is_baseline_run(run_dir):
         raise BundleError(
             f"{what} {run_dir} is a classical baseline run (kagglekit baseline): its "
             "scikit-learn models are not saved (they would need pickle), so a bundle cannot "
-            "predict with it. Package a deep run"
-            + (", or blend without it." if "Input" in what else ".")
+            f"predict with it. {fix}"
         )
 
 
@@ -214,7 +214,9 @@ def blend_copies(blend_dir: Path, prefix: Path = Path()) -> tuple[dict[str, Any]
     except KagglekitError as exc:
         raise BundleError(str(exc)) from exc
     for i, path in enumerate(inputs):  # first: what no training can make packageable
-        refuse_baseline(path, f"Input {i} of the blend {blend_dir},")
+        refuse_baseline(
+            path, f"Input {i} of the blend {blend_dir},", "Blend without it, then package that."
+        )
     files = [prefix / rel for rel in run_files(blend_dir) if rel.parts[0] != INPUTS_SUBDIR]
     for i, path in enumerate(inputs):
         where = prefix / INPUTS_SUBDIR / str(i)
@@ -364,7 +366,7 @@ def package(
     if blend:
         scores, files = blend_copies(run_dir)
     else:
-        refuse_baseline(run_dir, "The run")
+        refuse_baseline(run_dir, "The run", "Package a deep run (or a blend of deep runs).")
         scores = check_finished(run_dir)
         files = run_files(run_dir)
     out = Path(out)

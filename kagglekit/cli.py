@@ -442,8 +442,9 @@ def predict_main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "run_dir",
         type=Path,
-        help="a finished run directory (holds config.yaml, inference.json, fold_*/) or a "
-        "bundle written by `kagglekit package`",
+        help="a finished run directory (holds config.yaml, inference.json, fold_*/), a blend "
+        "directory (kagglekit blend: its inputs predict, its method blends) or a bundle "
+        "written by `kagglekit package`",
     )
     parser.add_argument(
         "--test",

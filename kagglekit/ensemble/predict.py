@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from kagglekit.ensemble.methods import BlendError, restore_blender
 from kagglekit.ensemble.problem import as_2d
 from kagglekit.ensemble.record import BLEND_FILE
 from kagglekit.files import read_json
+
+if TYPE_CHECKING:
+    from kagglekit.pipeline import Predicted
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +69,8 @@ def input_dirs(blend_dir: Path, record: dict[str, Any]) -> list[Path]:
 
 def predict_blend(
     blend_dir: Path, *, test_file: Path | None = None, sample_submission: Path | None = None
-) -> Any:
-    """The blend's test predictions (a :class:`kagglekit.pipeline.Predicted`)."""
+) -> Predicted:
+    """The blend's test predictions, with what turns them into its submission."""
     from kagglekit.pipeline import Predicted, predict_test
 
     blend_dir = Path(blend_dir)

@@ -83,7 +83,7 @@ def check_blend_rerun(out: Path, current: Fingerprint, *, restart: bool = False)
         return
     if not held:
         return
-    if not is_blend_dir(out):
+    if not is_blend_dir(out) and not _blend_started(rundir):
         raise RunChangedError(
             f"{out} holds a training run, not a blend: a blend would overwrite its predictions. "
             f"{ways_on(Path(out))}"
@@ -101,6 +101,15 @@ def check_blend_rerun(out: Path, current: Fingerprint, *, restart: bool = False)
             f"Blend dir {out} holds another blend; changed: {', '.join(changed)}. "
             f"{ways_on(Path(out))}"
         )
+
+
+def _blend_started(rundir: RunDir) -> bool:
+    """A blend that stopped before writing blend.json (its fingerprint is written first)."""
+    try:
+        stored = rundir.read_fingerprint()
+    except RunChangedError:
+        return False
+    return stored is not None and "blend.method" in stored.config
 
 
 def blend_changes(stored: Fingerprint, current: Fingerprint) -> list[str]:

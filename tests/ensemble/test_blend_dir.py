@@ -156,3 +156,15 @@ def test_package_refuses_a_blend_whose_input_has_no_checkpoint_or_was_retrained(
     write_json(out / "blend.json", record)
     with pytest.raises(BundleError, match=r"Input 1 of the blend .* was trained again"):
         package(out, tmp_path / "bundle")
+
+
+def test_a_blend_stopped_before_blend_json_is_still_known_as_a_blend(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "blend"
+    blend([runs["a"], runs["b"]], BlendOptions(method="mean"), output=out)
+    (out / "blend.json").unlink()  # fingerprint.json is written first, blend.json last
+    with pytest.raises(RunChangedError, match=r"holds another blend; changed: blend\.method"):
+        blend([runs["a"], runs["b"]], BlendOptions(method="rank"), output=out)
+    blend([runs["a"], runs["b"]], BlendOptions(method="mean"), output=out)  # finishes it
+    assert (out / "blend.json").is_file()
