@@ -13,6 +13,11 @@ A bundle holds::
 The run directory is copied generically (everything but known training by-products: logs,
 plots, OOF and per-fold test predictions, backups), so new per-fold files (preprocessing
 state, encoders) travel without a change here. ``kagglekit predict BUNDLE`` reads ``run/``.
+
+A blend directory (``kagglekit blend``) is bundled with its inputs: ``run/`` holds the blend's
+own files (``blend.json``, ``level2.npz``, config, fingerprint, scores, submission) and
+``run/inputs/<i>/`` each input run's files as above (:func:`blend_copies`); predicting the bundle
+predicts with every input and applies the blend's stored method (:mod:`kagglekit.ensemble.predict`).
 """
 
 from __future__ import annotations
