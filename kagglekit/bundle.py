@@ -13,6 +13,11 @@ A bundle holds::
 The run directory is copied generically (everything but known training by-products: logs,
 plots, OOF and per-fold test predictions, backups), so new per-fold files (preprocessing
 state, encoders) travel without a change here. ``kagglekit predict BUNDLE`` reads ``run/``.
+
+A blend directory (``kagglekit blend``) is bundled with its inputs: ``run/`` holds the blend's
+own files (``blend.json``, ``level2.npz``, config, fingerprint, scores, submission) and
+``run/inputs/<i>/`` each input run's files as above (:func:`blend_copies`); predicting the bundle
+predicts with every input and applies the blend's stored method (:mod:`kagglekit.ensemble.predict`).
 """
 
 from __future__ import annotations
@@ -179,6 +184,74 @@ def check_finished(run_dir: Path) -> dict[str, Any]:
     return scores if isinstance(scores, dict) else {}
 
 
+def is_baseline_run(run_dir: Path) -> bool:
+    """A run directory ``kagglekit baseline`` wrote (its scikit-learn models are not saved)."""
+    return bool(RunDir(Path(run_dir)).read_state().get("baseline", False))
+
+
+def refuse_baseline(run_dir: Path, what: str, fix: str) -> None:
+    """Refuse a baseline run: ``what`` names it (``The run``, ``Input 1 of the blend B,``)."""
+    if is_baseline_run(run_dir):
+        raise BundleError(
+            f"{what} {run_dir} is a classical baseline run (kagglekit baseline): its "
+            "scikit-learn models are not saved (they would need pickle), so a bundle cannot "
+            f"predict with it. {fix}"
+        )
+
+
+def blend_copies(blend_dir: Path, prefix: Path = Path()) -> tuple[dict[str, Any], list[Path]]:
+    """The blend's scores and the files its bundle carries (relative paths under the bundle's
+    ``run/``): the blend's own (blend.json, level2.npz, config, fingerprint, submission) and,
+    in ``inputs/<i>/``, each input run's (weights, preprocessing, configs); an input that is
+    itself a blend brings its inputs along. Every input must be a finished deep run (or blend)
+    whose fingerprint still matches the blend's record."""
+    from kagglekit.ensemble.predict import INPUTS_SUBDIR, input_dirs, read_record
+    from kagglekit.ensemble.record import is_blend_dir
+
+    state = RunDir(blend_dir).read_state()
+    if state.get("status") != "complete":
+        raise BundleError(
+            f"{blend_dir} is not a finished blend (run_state.json says "
+            f"{state.get('status', 'nothing')!r}): blend again, then package it."
+        )
+    try:
+        inputs = input_dirs(blend_dir, read_record(blend_dir))
+    except KagglekitError as exc:
+        raise BundleError(str(exc)) from exc
+    for i, path in enumerate(inputs):  # first: what no training can make packageable
+        refuse_baseline(
+            path, f"Input {i} of the blend {blend_dir},", "Blend without it, then package that."
+        )
+    files = [prefix / rel for rel in run_files(blend_dir) if rel.parts[0] != INPUTS_SUBDIR]
+    for i, path in enumerate(inputs):
+        where = prefix / INPUTS_SUBDIR / str(i)
+        if is_blend_dir(path):
+            files += blend_copies(path, where)[1]
+            continue
+        try:
+            check_finished(path)
+        except BundleError as exc:
+            raise BundleError(f"Input {i} of the blend {blend_dir}: {exc}") from exc
+        files += [where / rel for rel in run_files(path)]
+    try:
+        scores = read_json(RunDir(blend_dir).scores)
+    except (OSError, ValueError):
+        scores = {}
+    return (scores if isinstance(scores, dict) else {}), files
+
+
+def source_of(run_dir: Path, rel: Path) -> Path:
+    """The file that ``rel`` (a path under a bundle's ``run/``) is a copy of: ``inputs/<i>/...``
+    of a blend lies in the input run the blend recorded."""
+    from kagglekit.ensemble.predict import INPUTS_SUBDIR, input_dirs, read_record
+
+    parts = rel.parts
+    if len(parts) > 2 and parts[0] == INPUTS_SUBDIR and not (run_dir / INPUTS_SUBDIR).is_dir():
+        inputs = input_dirs(run_dir, read_record(run_dir))
+        return source_of(inputs[int(parts[1])], Path(*parts[2:]))
+    return run_dir / rel
+
+
 # -- kagglekit's own wheel ------------------------------------------------------------------------
 def source_root() -> Path | None:
     """The checkout the running kagglekit is imported from (holding pyproject.toml), if any."""
@@ -292,7 +365,15 @@ def package(
     run_dir = Path(run_dir)
     if is_bundle(run_dir):
         raise BundleError(f"{run_dir} is already a bundle; package its run directory instead.")
-    scores = check_finished(run_dir)
+    from kagglekit.ensemble.record import is_blend_dir
+
+    blend = is_blend_dir(run_dir)
+    if blend:
+        scores, files = blend_copies(run_dir)
+    else:
+        refuse_baseline(run_dir, "The run", "Package a deep run (or a blend of deep runs).")
+        scores = check_finished(run_dir)
+        files = run_files(run_dir)
     out = Path(out)
     if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
         raise BundleError(f"-o {out}: the bundle cannot be written inside the run {run_dir}.")
@@ -310,12 +391,15 @@ def package(
         defaults = [d for d in KAGGLE_MISSING if with_deps and d not in deps]
         extra = dependency_wheels(wheels_dir, defaults, strict=False)
         extra += dependency_wheels(wheels_dir, list(dict.fromkeys(deps)), strict=True)
-        files = run_files(run_dir)
         for rel in files:
             target = out / RUN_SUBDIR / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run_dir / rel, target)
+            shutil.copy2(source_of(run_dir, rel), target)
         info = bundle_info(run_dir, scores, own, how, extra)
+        if blend:
+            info["kind"] = "blend"
+            info["method"] = scores.get("method")
+            info["inputs"] = [i.get("name") for i in scores.get("inputs", [])]
         write_json(out / MARKER, info)
         (out / "README.md").write_text(readme(info, out))
     except BaseException:
@@ -337,6 +421,7 @@ def bundle_info(
 
     return {
         "bundle_version": BUNDLE_VERSION,
+        "kind": "run",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run": str(run_dir.resolve()),
         "competition": get("name") if competition is not None else None,
@@ -373,7 +458,18 @@ def readme(info: dict[str, Any], out: Path) -> str:
         else "Only kagglekit's wheel is inside: its dependencies must be on Kaggle's image "
         "(hydra-core, omegaconf and antlr4-python3-runtime are not; package with --with-deps)."
     )
-    return f"""# kagglekit bundle: {info.get("competition")} run
+    kind = info.get("kind", "run")
+    contents = (
+        "- `run/`: the run's config.yaml, fingerprint.json, folds.csv, scores.json, "
+        "submission.csv and\n  each fold's weights and fitted preprocessing."
+        if kind == "run"
+        else f"- `run/`: the blend's blend.json (method {info.get('method')}, its weights), "
+        "level2.npz (stack), config.yaml,\n  fingerprint.json, scores.json, submission.csv; "
+        "`run/inputs/<i>/`: each input run's config,\n  fingerprint and every fold's weights "
+        "and fitted preprocessing. `kagglekit predict` predicts\n  with every input and "
+        "blends their predictions as the blend did."
+    )
+    return f"""# kagglekit bundle: {info.get("competition")} {kind}
 
 CV {info.get("metric")}: {score}. Fingerprint {info.get("fingerprint") or "none"}.
 Made {info["created"]} from `{info["run"]}` by kagglekit {info["kagglekit_version"]}
@@ -405,8 +501,7 @@ the dataset: use the dataset's name if it differs from `{name}`.)
 
 - `kagglekit-bundle.json`: the run, its CV score and fingerprint, the wheels.
 - `wheels/`: {", ".join(info["wheels"])}.
-- `run/`: the run's config.yaml, fingerprint.json, folds.csv, scores.json, submission.csv and
-  each fold's weights and fitted preprocessing.
+{contents}
 """
 
 
@@ -418,7 +513,13 @@ def package_main(argv: list[str] | None = None) -> None:
         "resolved config, every fold's weights and preprocessing, the fingerprint and a README "
         "with the notebook commands), to predict with in a Kaggle notebook without Internet.",
     )
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a finished run directory")
+    parser.add_argument(
+        "run_dir",
+        type=Path,
+        metavar="RUN",
+        help="a finished run directory, or a blend directory (kagglekit blend: every input "
+        "run is bundled with it)",
+    )
     parser.add_argument(
         "-o", "--output", type=Path, required=True, help="the bundle folder (new or empty)"
     )

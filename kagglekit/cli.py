@@ -442,8 +442,9 @@ def predict_main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "run_dir",
         type=Path,
-        help="a finished run directory (holds config.yaml, inference.json, fold_*/) or a "
-        "bundle written by `kagglekit package`",
+        help="a finished run directory (holds config.yaml, inference.json, fold_*/), a blend "
+        "directory (kagglekit blend: its inputs predict, its method blends) or a bundle "
+        "written by `kagglekit package`",
     )
     parser.add_argument(
         "--test",
@@ -575,6 +576,12 @@ def blend_main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="weights: seed of the random candidate weights"
     )
+    parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="-o holds another blend (other inputs, method or options): move it aside to "
+        "<dir>.old-<time> and blend afresh (without it such a re-run is refused)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
@@ -595,7 +602,9 @@ def blend_main(argv: list[str] | None = None) -> None:
     )
     command = shlex.join(["kagglekit", "blend", *(argv if argv is not None else sys.argv[1:])])
     try:
-        result = blend(args.inputs, options, output=args.output, command=command)
+        result = blend(
+            args.inputs, options, output=args.output, command=command, restart=args.restart
+        )
     except KagglekitError as exc:
         fail(exc)
     for item in result.inputs:

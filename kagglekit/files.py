@@ -147,6 +147,16 @@ def save_array(path: str | os.PathLike[str], array: np.ndarray) -> Path:
     return Path(path)
 
 
+def save_npz(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> Path:
+    """Save named numeric arrays as ``.npz`` (never pickled; read with ``allow_pickle=False``)."""
+    for name, array in arrays.items():
+        if np.asarray(array).dtype == object:
+            raise TypeError(f"Refusing to save the object array {name} to {path}: it needs pickle.")
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, allow_pickle=False, **{n: np.asarray(a) for n, a in arrays.items()})
+    return Path(path)
+
+
 def load_array(path: str | os.PathLike[str]) -> np.ndarray:
     return np.asarray(np.load(path, allow_pickle=False))
 

@@ -564,6 +564,34 @@ def predict(
     first. A run trained before the preprocessing was stored refits it on each fold's training
     rows (which needs the training data, checked against the fingerprint).
     """
+    out = Path(output) if output is not None else RunDir(Path(run_dir)).submission
+    made = predict_test(run_dir, test_file=test_file, sample_submission=sample_submission)
+    return make_submission(made.spec, made.task, made.side, made.test_pred, out)
+
+
+@dataclass(frozen=True)
+class Predicted:
+    """A run's (or blend's) test predictions and what turns them into its submission."""
+
+    test_pred: np.ndarray
+    spec: CompetitionSpec
+    task: TargetTask
+    side: CompetitionData | TestSide
+
+
+def predict_test(
+    run_dir: Path, *, test_file: Path | None = None, sample_submission: Path | None = None
+) -> Predicted:
+    """The test predictions :func:`predict` writes the submission of: a run's from its fold
+    checkpoints, a blend's (``blend.json``) from its inputs' (:mod:`kagglekit.ensemble.predict`)."""
+    from kagglekit.ensemble.record import is_blend_dir
+
+    if is_blend_dir(Path(run_dir)):
+        from kagglekit.ensemble.predict import predict_blend
+
+        return predict_blend(
+            Path(run_dir), test_file=test_file, sample_submission=sample_submission
+        )
     rundir = RunDir(Path(run_dir))
     cfg = load_run_config(rundir.path)
     parts = build_parts(cfg)
@@ -574,7 +602,6 @@ def predict(
         spec = dataclasses.replace(
             spec, sample_submission_file=str(Path(sample_submission).resolve())
         )
-    out = Path(output) if output is not None else rundir.submission
     info = read_inference_info(rundir.path)
     seeds = parts.settings.seeds
     folds = trained_folds(rundir, parts.settings.folds, seeds)
@@ -587,9 +614,9 @@ def predict(
             rundir.path,
             parts.spec.train_path,
         )
-        return predict_by_refitting(rundir, cfg, parts, spec, out)
+        return predict_by_refitting(rundir, cfg, parts, spec)
     check_checkpoints_match(rundir, cfg, parts.spec, training_files=False)
-    return predict_from_stored(rundir, parts, spec, info, folds, out, sample_submission is not None)
+    return predict_from_stored(rundir, parts, spec, info, folds, sample_submission is not None)
 
 
 def fold_units(rundir: RunDir, k: int, seeds: Sequence[int] | None) -> list[FoldDir]:
@@ -659,9 +686,8 @@ def predict_from_stored(
     spec: CompetitionSpec,
     info: InferenceInfo,
     folds: Sequence[int],
-    out: Path,
     sample_given: bool,
-) -> Path:
+) -> Predicted:
     """Test predictions of every fold (of each of its seeds) from its stored preprocessing and
     weights, averaged as training averaged them (over the seeds, then over the folds)."""
     test_side = load_test_side(spec, info, sample_given=sample_given)
@@ -682,8 +708,7 @@ def predict_from_stored(
                 folder.weights,
             )
         predictions.append(bag_fold_predictions(unit_predictions, seeds))
-    test_pred = np.mean(predictions, axis=0)
-    return make_submission(spec, task, test_side, test_pred, out)
+    return Predicted(np.mean(predictions, axis=0), spec, task, test_side)
 
 
 def bag_fold_predictions(
@@ -704,8 +729,8 @@ def search_test_folder(preprocessor: Any, folder: Path) -> None:
 
 
 def predict_by_refitting(
-    rundir: RunDir, cfg: DictConfig, parts: RunParts, spec: CompetitionSpec, out: Path
-) -> Path:
+    rundir: RunDir, cfg: DictConfig, parts: RunParts, spec: CompetitionSpec
+) -> Predicted:
     """The predictions of a run without stored preprocessing: each fold's preprocessing is
     refitted on that fold's training rows (deterministic, so the statistics of training)."""
     check_checkpoints_match(rundir, cfg, parts.spec)
@@ -734,5 +759,4 @@ def predict_by_refitting(
         predictions.append(bag_fold_predictions(unit_predictions, seeds))
     if not predictions:
         raise RunDirError(f"No fold checkpoint found in {rundir.path}.")
-    test_pred = np.mean(predictions, axis=0)
-    return make_submission(spec, task, data, test_pred, out)
+    return Predicted(np.mean(predictions, axis=0), spec, task, data)

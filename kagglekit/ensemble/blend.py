@@ -4,7 +4,12 @@ The blend directory looks like a run directory to whatever reads results: ``oof.
 ``oof.csv``, ``test_pred.npy``, ``test_pred.csv``, ``scores.json``, ``submission.csv``
 (built and validated like a run's), ``folds.csv`` and ``config.yaml`` (the inputs' own, so the
 competition can be loaded again), ``run_state.json``, plus ``blend.json``: the inputs (paths,
-hashes of their folds and predictions) and the method, for later ``submit``/``package`` steps.
+fingerprint digests, hashes of their folds and predictions), the method, its options and
+weights; ``level2.npz`` (``stack``: the level-2 models' arrays, no pickle); and
+``fingerprint.json`` (:mod:`kagglekit.ensemble.record`), so that ``kagglekit submit`` records a
+blend like a run, ``kagglekit package`` bundles it with its inputs, ``kagglekit predict``
+re-predicts it from the inputs' checkpoints, and a re-run into the same folder with other
+inputs or another method is refused.
 
 The blend's CV is scored on the OOF rows. ``weights`` and ``hill_climb`` fit their weights on
 those same rows, so their ``cv`` is slightly optimistic; ``scores.json`` also gives their
@@ -25,18 +30,21 @@ from typing import Any
 import numpy as np
 
 from kagglekit import cv as cvlib
+from kagglekit.bundle import fingerprint_digest
 from kagglekit.competition import CompetitionSpec
 from kagglekit.data.loading import CompetitionData, load_competition
 from kagglekit.ensemble.inputs import BlendInput, check_compatible, collect_inputs, file_sha256
-from kagglekit.ensemble.methods import Blender, Level2, make_blender
+from kagglekit.ensemble.methods import Blender, Level2, Stack, make_blender
 from kagglekit.ensemble.problem import Problem, as_2d
+from kagglekit.ensemble.record import BLEND_FILE, blend_fingerprint, check_blend_rerun
 from kagglekit.files import save_array, write_csv, write_json
 from kagglekit.metrics import get_metric
+from kagglekit.rundir import hold
 from kagglekit.tasks import TargetTask
 
 log = logging.getLogger(__name__)
 
-BLEND_FILE = "blend.json"
+LEVEL2_FILE = "level2.npz"  # stack: the fitted level-2 models' arrays
 ORDER_METRICS = frozenset({"roc_auc"})  # scores that depend only on the predictions' order
 
 
@@ -95,8 +103,14 @@ def blend(
     options: BlendOptions | None = None,
     output: Path | None = None,
     command: str | None = None,
+    *,
+    restart: bool = False,
 ) -> BlendResult:
-    """Check the inputs agree, blend their OOF/test predictions and write the blend directory."""
+    """Check the inputs agree, blend their OOF/test predictions and write the blend directory.
+
+    ``output`` that already holds another blend (other inputs, method or options) or a run is
+    refused before anything is written, unless ``restart`` moves it aside (``<dir>.old-<time>``).
+    """
     options = options or BlendOptions()
     blender = _blender(options)  # an unknown method fails before anything is read
     runs = collect_inputs(paths, options.top)
@@ -147,37 +161,44 @@ def blend(
     if cross_fitted is not None and blender.name != "stack":
         scores["cross_fitted"] = _scores(problem, cross_fitted, row_folds)
     out = Path(output) if output is not None else default_blend_dir(comp.spec.name)
-    written = write_blend_dir(
-        out, comp, runs, _full(blend_oof, rows, comp), _shaped(blend_test, comp), scores
-    )
-    write_json(
-        out / BLEND_FILE,
-        {
-            "kind": "blend",
-            "method": blender.name,
-            "options": asdict(options),
-            "competition": comp.spec.name,
-            "task": comp.spec.task.value,
-            "metric": metric.name,
-            "folds_sha256": runs[0].folds_sha256,
-            "inputs": [
-                {
-                    **run.summary(),
-                    "oof_sha256": file_sha256(run.path / "oof.npy"),
-                    "test_pred_sha256": file_sha256(run.path / "test_pred.npy"),
-                }
-                for run in runs
-            ],
-            "weights": weights,
-            "cv": scores["cv"],
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "command": command,
-        },
-    )
-    written["blend"] = out / BLEND_FILE
-    from kagglekit.report.html import write_report_safely
+    record = {
+        "kind": "blend",
+        "method": blender.name,
+        "options": asdict(options),
+        "competition": comp.spec.name,
+        "task": comp.spec.task.value,
+        "metric": metric.name,
+        "folds_sha256": runs[0].folds_sha256,
+        "inputs": [
+            {
+                **run.summary(),
+                "fingerprint": fingerprint_digest(run.path),
+                "oof_sha256": file_sha256(run.path / "oof.npy"),
+                "test_pred_sha256": file_sha256(run.path / "test_pred.npy"),
+            }
+            for run in runs
+        ],
+        "weights": weights,
+        "cv": scores["cv"],
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": command,
+    }
+    fingerprint = blend_fingerprint(record)
+    check_blend_rerun(out, fingerprint, restart=restart)
+    with hold(out) as rundir:
+        rundir.write_fingerprint(fingerprint)
+        written = write_blend_dir(
+            out, comp, runs, _full(blend_oof, rows, comp), _shaped(blend_test, comp), scores
+        )
+        if isinstance(blender, Stack):  # its level-2 models, as arrays (no pickle)
+            record["level2"] = blender.save(out / LEVEL2_FILE)
+            written["level2"] = out / LEVEL2_FILE
+        write_json(out / BLEND_FILE, record)
+        written["blend"] = out / BLEND_FILE
+        written["fingerprint"] = rundir.fingerprint
+        from kagglekit.report.html import write_report_safely
 
-    write_report_safely(out, task=comp.task, encoded_truth=comp.truth)
+        write_report_safely(out, task=comp.task, encoded_truth=comp.truth)
     result = BlendResult(
         blend_dir=out,
         method=blender.name,

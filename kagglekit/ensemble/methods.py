@@ -15,14 +15,17 @@ those probabilities/values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from kagglekit.ensemble.problem import Problem
 from kagglekit.errors import KagglekitError
+from kagglekit.files import save_npz
 from kagglekit.tasks import TargetTask
 
 EPS = 1e-15
@@ -262,6 +265,74 @@ class HillClimb:
 Level2 = Literal["auto", "logistic", "ridge"]
 
 
+@dataclass(frozen=True)
+class Linear:
+    """A fitted level-2 model as plain arrays (no pickle: it is saved with ``np.savez``).
+
+    ``decision(x) = ((x - mean) / scale) @ coef.T + intercept``: the logistic model's
+    standardisation and coefficients, or a ridge model's (``mean`` 0, ``scale`` 1). ``classes``:
+    the class indices a logistic model was fitted on (one only: it always predicts that class).
+    """
+
+    coef: np.ndarray  # (outputs, features)
+    intercept: np.ndarray  # (outputs,)
+    mean: np.ndarray  # (features,)
+    scale: np.ndarray  # (features,)
+    classes: np.ndarray  # (classes,) logistic; empty for ridge
+
+    @classmethod
+    def of(cls, model: Any, n_features: int) -> Linear:
+        """The arrays of a fitted scikit-learn ridge, scaler + logistic pipeline or constant."""
+        zeros, ones = np.zeros(n_features), np.ones(n_features)
+        if isinstance(model, _Constant):
+            return cls(np.zeros((1, n_features)), np.zeros(1), zeros, ones, model.classes_)
+        if hasattr(model, "steps"):  # StandardScaler + LogisticRegression
+            scaler, logistic = model[0], model[-1]
+            return cls(
+                np.atleast_2d(np.asarray(logistic.coef_, dtype="float64")),
+                np.atleast_1d(np.asarray(logistic.intercept_, dtype="float64")),
+                np.asarray(scaler.mean_, dtype="float64"),
+                np.asarray(scaler.scale_, dtype="float64"),
+                np.asarray(logistic.classes_).astype(int),
+            )
+        return cls(  # Ridge on one target column
+            np.atleast_2d(np.asarray(model.coef_, dtype="float64")),
+            np.atleast_1d(np.asarray(model.intercept_, dtype="float64")),
+            zeros,
+            ones,
+            np.zeros(0, dtype=int),
+        )
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(((x - self.mean) / self.scale) @ self.coef.T + self.intercept)
+
+    def proba(self, x: np.ndarray, n_classes: int) -> np.ndarray:
+        """Class probabilities in all ``n_classes`` columns (classes unseen in training get 0),
+        as scikit-learn's logistic regression computes them (sigmoid, or softmax)."""
+        out = np.zeros((len(x), n_classes))
+        classes = self.classes.astype(int)
+        if len(classes) == 1:
+            out[:, classes[0]] = 1.0
+            return out
+        z = self.decision(x)
+        if len(classes) == 2:
+            p = special.expit(z[:, 0])
+            out[:, classes[0]], out[:, classes[1]] = 1 - p, p
+            return out
+        out[:, classes] = special.softmax(z, axis=1)
+        return out
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}{k}": getattr(self, k) for k in LINEAR_FIELDS}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> Linear:
+        return cls(*(np.asarray(arrays[f"{prefix}{k}"]) for k in LINEAR_FIELDS))
+
+
+LINEAR_FIELDS = ("coef", "intercept", "mean", "scale", "classes")
+
+
 @dataclass
 class Stack:
     """A level-2 scikit-learn model on the inputs' predictions.
@@ -273,6 +344,10 @@ class Stack:
     outputs are clipped to [0, 1] (multiclass rows rescaled to sum to 1). ``auto``: logistic
     for classification, ridge for regression. ``alpha`` is the L2 strength (``C = 1/alpha``;
     the logistic model sees standardised features, probabilities clipped to [1e-6, 1 - 1e-6]).
+
+    The fitted models are kept as plain arrays (:class:`Linear`) and applied with numpy, so
+    that a blend directory stores them without pickle (:meth:`save`, :meth:`load`) and a
+    packaged blend predicts exactly as the blend did.
     """
 
     name: ClassVar[str] = "stack"
@@ -281,7 +356,7 @@ class Stack:
     alpha: float = 1.0
     task: TargetTask | None = None
     log_scale: bool = False
-    fitted: list[Any] = field(default_factory=list)
+    fitted: list[Linear] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.model not in ("auto", "logistic", "ridge"):
@@ -305,7 +380,8 @@ class Stack:
         self.log_scale = problem.metric.name == "rmsle"  # a regression metric
         truth = np.asarray(problem.truth)
         if self.kind == "logistic" and task.stacks_jointly:
-            self.fitted = [_fit_logistic(_log(preds), truth.astype(int), self.alpha)]
+            x = _log(preds)
+            self.fitted = [Linear.of(_fit_logistic(x, truth.astype(int), self.alpha), x.shape[1])]
             return
         columns = preds.shape[2]
         targets = task.truth_columns(truth)
@@ -320,25 +396,25 @@ class Stack:
             return np.log(p / (1 - p))
         return np.log1p(np.clip(values, -1 + EPS, None)) if self.log_scale else values
 
-    def _fit_column(self, x: np.ndarray, y: np.ndarray) -> Any:
+    def _fit_column(self, x: np.ndarray, y: np.ndarray) -> Linear:
         if self.kind == "logistic":
-            return _fit_logistic(x, y.astype(int), self.alpha)
+            return Linear.of(_fit_logistic(x, y.astype(int), self.alpha), x.shape[1])
         from sklearn.linear_model import Ridge
 
         target = np.log1p(y) if self.log_scale else y
-        return Ridge(alpha=self.alpha).fit(x, target)
+        return Linear.of(Ridge(alpha=self.alpha).fit(x, target), x.shape[1])
 
     def apply(self, preds: np.ndarray) -> np.ndarray:
         assert self.fitted and self.task is not None, "fit first"
         if self.kind == "logistic" and self.task.stacks_jointly:
-            return _proba(self.fitted[0], _log(preds), preds.shape[2])
+            return self.fitted[0].proba(_log(preds), preds.shape[2])
         out = np.empty(preds.shape[1:], dtype="float64")
         for j, model in enumerate(self.fitted):
             x = self._features(preds, j)
             if self.kind == "logistic":
-                out[:, j] = _proba(model, x, 2)[:, 1]
+                out[:, j] = model.proba(x, 2)[:, 1]
             else:
-                out[:, j] = model.predict(x)
+                out[:, j] = model.decision(x)[:, 0]
         if self.log_scale:
             out = np.expm1(out)
         if self.kind == "ridge":  # probabilities clipped to [0, 1], multiclass rows sum to 1
@@ -346,18 +422,38 @@ class Stack:
         return out
 
     def describe(self) -> dict[str, Any]:
-        models = []
-        for fitted in self.fitted:
-            model = fitted[-1] if hasattr(fitted, "steps") else fitted  # the scaler's estimator
-            coef = getattr(model, "coef_", None)
-            models.append(
-                {
-                    "coef": None if coef is None else np.asarray(coef).tolist(),
-                    "intercept": np.asarray(getattr(model, "intercept_", 0.0)).tolist(),
-                }
-            )
+        models = [{"coef": m.coef.tolist(), "intercept": m.intercept.tolist()} for m in self.fitted]
         scale = "standardised features" if self.kind == "logistic" else "raw features"
         return {"level2": self.kind, "alpha": self.alpha, "coef_of": scale, "models": models}
+
+    # -- stored without pickle ------------------------------------------------------------------
+    def save(self, path: Path) -> dict[str, Any]:
+        """Write the fitted models' arrays to ``path`` (``.npz``); return what restores them."""
+        assert self.fitted, "fit first"
+        arrays: dict[str, np.ndarray] = {}
+        for i, model in enumerate(self.fitted):
+            arrays.update(model.arrays(f"model{i}_"))
+        save_npz(path, arrays)
+        return {
+            "file": path.name,
+            "level2": self.kind,
+            "alpha": self.alpha,
+            "log_scale": self.log_scale,
+            "models": len(self.fitted),
+        }
+
+    @classmethod
+    def load(cls, info: Mapping[str, Any], path: Path, task: TargetTask) -> Stack:
+        """The stack :meth:`save` wrote, ready to :meth:`apply` (``task``: the inputs' task)."""
+        with np.load(path, allow_pickle=False) as data:
+            fitted = [Linear.from_arrays(data, f"model{i}_") for i in range(int(info["models"]))]
+        return cls(
+            model=info["level2"],
+            alpha=float(info["alpha"]),
+            task=task,
+            log_scale=bool(info["log_scale"]),
+            fitted=fitted,
+        )
 
 
 class _Constant:
@@ -377,16 +473,6 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, alpha: float) -> Any:
     # standardised features: lbfgs converges in far fewer steps, alpha means the same everywhere
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1 / alpha, max_iter=1000))
     return model.fit(x, y)
-
-
-def _proba(model: Any, x: np.ndarray, n_classes: int) -> np.ndarray:
-    """Class probabilities in all ``n_classes`` columns (classes unseen in training get 0)."""
-    out = np.zeros((len(x), n_classes))
-    if isinstance(model, _Constant):
-        out[:, model.classes_[0]] = 1.0
-        return out
-    out[:, model.classes_.astype(int)] = model.predict_proba(x)
-    return out
 
 
 def _log(preds: np.ndarray) -> np.ndarray:
@@ -422,3 +508,28 @@ def make_blender(
     if method == "stack":
         return Stack(model=stack_model, alpha=alpha)
     raise BlendError(f"Unknown blend method {method!r}; choose one of {', '.join(METHODS)}.")
+
+
+def restore_blender(
+    method: str,
+    weights: Sequence[float] | None,
+    task: TargetTask,
+    level2: tuple[Mapping[str, Any], Path] | None = None,
+) -> Blender:
+    """A fitted blender from what a blend directory stored (``blend.json``'s method and
+    weights; for ``stack`` its level-2 info and arrays file), to apply to new predictions."""
+    if method == "stack":
+        if level2 is None:
+            raise BlendError("A stack blend needs its level-2 models (level2.npz): blend again.")
+        return Stack.load(level2[0], level2[1], task)
+    if method not in METHODS:
+        raise BlendError(f"Unknown blend method {method!r}; choose one of {', '.join(METHODS)}.")
+    blender = make_blender(method)
+    if method == "rank":
+        assert isinstance(blender, RankMean)
+        blender.task = task
+    if method in ("weights", "hill_climb"):
+        if weights is None:
+            raise BlendError(f"A {method} blend needs its weights (blend.json): blend again.")
+        blender.weights = np.asarray(weights, dtype="float64")  # type: ignore[attr-defined]
+    return blender

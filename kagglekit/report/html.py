@@ -31,6 +31,7 @@ from kagglekit.report import figures
 
 if TYPE_CHECKING:
     from kagglekit.tasks import TargetTask
+    from kagglekit.tasks.base import Diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,13 @@ class Truth:
     task: Task
     labels: tuple[str, ...]  # class names (binary, multiclass) or target columns
     threshold: float = 0.5
+
+    @property
+    def diagnostics(self) -> Diagnostics:
+        """Which diagnostics apply: the task object's choice (:attr:`TargetTask.diagnostics`)."""
+        from kagglekit.tasks import TASKS
+
+        return TASKS[self.task].diagnostics
 
 
 def truth_from_task(task: TargetTask, truth: np.ndarray) -> Truth:
@@ -377,9 +385,10 @@ def diagnostics(oof: np.ndarray, truth: Truth) -> str:
     rows = np.isfinite(flat).all(axis=1)
     oof, values = oof[rows], values[rows]
     note = f'<p class="muted">{int(rows.sum())} out-of-fold rows.</p>'
-    if truth.task is Task.REGRESSION:
+    shown = truth.diagnostics  # the task object names them
+    if shown == "values":
         return note + regression_diagnostics(oof, values, truth.labels)
-    if truth.task is Task.MULTILABEL:
+    if shown == "labels":
         return note + multilabel_diagnostics(oof, values, truth)
     return note + class_diagnostics(oof, values, truth)
 
@@ -390,7 +399,7 @@ def class_diagnostics(oof: np.ndarray, values: np.ndarray, truth: Truth) -> str:
 
     actual = np.asarray(values).reshape(len(values), -1)[:, 0].astype(int)
     labels = list(truth.labels)
-    if truth.task is Task.BINARY:
+    if truth.diagnostics == "threshold":
         positive = oof.reshape(len(oof), -1)[:, -1]
         predicted = (positive >= truth.threshold).astype(int)
         curves = {f"P({labels[1]})": _calibration(calibration_curve, actual, positive)}
@@ -413,7 +422,7 @@ def class_diagnostics(oof: np.ndarray, values: np.ndarray, truth: Truth) -> str:
     accuracy = float((predicted == actual).mean())
     return (
         f"<p>Accuracy of the predicted labels: <b>{accuracy:.4f}</b>"
-        + (f" (threshold {truth.threshold:g})" if truth.task is Task.BINARY else "")
+        + (f" (threshold {truth.threshold:g})" if truth.diagnostics == "threshold" else "")
         + "</p>"
         + image(figures.confusion(matrix, labels))
         + "<h3>Per-class scores</h3>"

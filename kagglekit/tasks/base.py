@@ -29,7 +29,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from kagglekit.metrics import Metric
 from kagglekit.models.specs import OutputSpec
 
 EPS = 1e-15
+
+
+Diagnostics = Literal["threshold", "argmax", "labels", "values"]
 
 
 class TargetError(KagglekitError, ValueError):
@@ -55,6 +58,9 @@ class TargetTask(ABC):
     level2: ClassVar[str] = "logistic"
     #: the smooth metric blend weights are optimised on when the competition's is not smooth
     proxy_metric: ClassVar[str] = "log_loss"
+    #: which out-of-fold diagnostics the run report shows (``kagglekit.report``): the labels of
+    #: one probability and a threshold, of the most probable class, of each 0/1 label, or values
+    diagnostics: ClassVar[Diagnostics]
 
     columns: tuple[str, ...]
     threshold: float = 0.5

@@ -11,7 +11,7 @@ import pandas as pd
 
 from kagglekit.competition import Heads, SubmissionKind, Task
 from kagglekit.models.specs import OutputSpec
-from kagglekit.tasks.base import TargetError, check_columns, plain
+from kagglekit.tasks.base import Diagnostics, TargetError, check_columns, plain
 from kagglekit.tasks.single_label import SingleLabelTask
 
 
@@ -20,6 +20,7 @@ class BinaryTask(SingleLabelTask):
     """``classes`` is ``(negative, positive)``; predictions are ``(n,)`` P(positive)."""
 
     kind: ClassVar[Task] = Task.BINARY
+    diagnostics: ClassVar[Diagnostics] = "threshold"
     encoded_dtype: ClassVar[str] = "float32"
 
     @classmethod

@@ -11,7 +11,7 @@ import pandas as pd
 
 from kagglekit.competition import Heads, SubmissionKind, Task
 from kagglekit.models.specs import OutputSpec
-from kagglekit.tasks.base import EPS, TargetError, check_columns, plain
+from kagglekit.tasks.base import EPS, Diagnostics, TargetError, check_columns, plain
 from kagglekit.tasks.single_label import SingleLabelTask
 
 
@@ -20,6 +20,7 @@ class MulticlassTask(SingleLabelTask):
     """``classes`` sorted; the encoded ``y`` is each row's class index."""
 
     kind: ClassVar[Task] = Task.MULTICLASS
+    diagnostics: ClassVar[Diagnostics] = "argmax"
 
     @classmethod
     def fit(

@@ -12,7 +12,7 @@ import pandas as pd
 from kagglekit.competition import Heads, SubmissionKind, Task
 from kagglekit.metrics import Metric
 from kagglekit.models.specs import OutputSpec
-from kagglekit.tasks.base import TargetError, TargetTask, check_columns
+from kagglekit.tasks.base import Diagnostics, TargetError, TargetTask, check_columns
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class MultilabelTask(TargetTask):
     """One sigmoid unit per target column; a label is 1 when its probability >= threshold."""
 
     kind: ClassVar[Task] = Task.MULTILABEL
+    diagnostics: ClassVar[Diagnostics] = "labels"
 
     @classmethod
     def fit(

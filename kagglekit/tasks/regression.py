@@ -12,7 +12,7 @@ import pandas as pd
 from kagglekit.competition import Heads, SubmissionKind, Task
 from kagglekit.metrics import Metric
 from kagglekit.models.specs import OutputSpec
-from kagglekit.tasks.base import TargetError, TargetTask, check_columns
+from kagglekit.tasks.base import Diagnostics, TargetError, TargetTask, check_columns
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class RegressionTask(TargetTask):
     scale (expm1 of the model's outputs)."""
 
     kind: ClassVar[Task] = Task.REGRESSION
+    diagnostics: ClassVar[Diagnostics] = "values"
     level2: ClassVar[str] = "ridge"
     proxy_metric: ClassVar[str] = "mse"
 

@@ -16,6 +16,7 @@ from kagglekit.ensemble.methods import (
     RankMean,
     Stack,
     make_blender,
+    restore_blender,
 )
 from kagglekit.ensemble.problem import Problem
 from kagglekit.metrics import get_metric
@@ -229,3 +230,68 @@ def test_mean_and_options_are_checked() -> None:
 def _regression_problem() -> tuple[np.ndarray, Problem]:
     preds, y = regression_inputs()
     return preds, problem(y, Task.REGRESSION, "rmse")
+
+
+# -- restored from what a blend directory stores (kagglekit predict / package of a blend) ------
+
+
+@pytest.mark.parametrize(
+    ("make", "task", "metric", "model"),
+    [
+        (binary_inputs, Task.BINARY, "accuracy", "auto"),
+        (multiclass_inputs, Task.MULTICLASS, "log_loss", "auto"),
+        (multiclass_inputs, Task.MULTICLASS, "accuracy", "ridge"),
+        (multilabel_inputs, Task.MULTILABEL, "log_loss", "logistic"),
+        (regression_inputs, Task.REGRESSION, "rmsle", "auto"),
+    ],
+)
+def test_the_level2_arrays_predict_as_scikit_learn_and_reload_without_pickle(
+    make, task, metric, model, tmp_path
+) -> None:
+    from sklearn.linear_model import Ridge
+
+    from kagglekit.ensemble.methods import _fit_logistic, _log
+
+    preds, y = make()
+    if metric == "rmsle":
+        preds, y = np.abs(preds), np.abs(y)
+    prob = problem(y, task, metric)
+    stack = Stack(model=model)
+    stack.fit(preds, prob)
+    if stack.kind == "logistic" and prob.task.stacks_jointly:  # scikit-learn's own probabilities
+        x = _log(preds)
+        fitted = _fit_logistic(x, y.astype(int), stack.alpha)
+        assert stack.fitted[0].proba(x, preds.shape[2]) == pytest.approx(fitted.predict_proba(x))
+    elif stack.kind == "logistic":  # one model per column (binary, each label)
+        x = stack._features(preds, 0)
+        fitted = _fit_logistic(x, prob.task.truth_columns(y)[:, 0].astype(int), stack.alpha)
+        assert stack.fitted[0].proba(x, 2) == pytest.approx(fitted.predict_proba(x))
+    else:
+        x = stack._features(preds, 0)
+        target = prob.task.truth_columns(y)[:, 0]
+        ridge = Ridge(alpha=stack.alpha).fit(x, np.log1p(target) if stack.log_scale else target)
+        assert stack.fitted[0].decision(x)[:, 0] == pytest.approx(ridge.predict(x))
+    info = stack.save(tmp_path / "level2.npz")
+    with np.load(tmp_path / "level2.npz", allow_pickle=False) as arrays:
+        assert all(a.dtype != object for a in arrays.values())
+    new = RNG.permutation(preds, axis=1)[:, :50]  # other rows: as test predictions are
+    restored = restore_blender("stack", None, prob.task, (info, tmp_path / "level2.npz"))
+    assert np.array_equal(restored.apply(new), stack.apply(new))
+
+
+@pytest.mark.parametrize("method", ["mean", "rank", "weights", "hill_climb"])
+def test_each_method_is_restored_from_its_stored_weights(method: str) -> None:
+    import json
+
+    preds, y = binary_inputs()
+    prob = problem(y, Task.BINARY, "log_loss")
+    blender = make_blender(method)
+    blender.fit(preds, prob)
+    stored = json.loads(json.dumps([float(w) for w in blender.weights]))  # type: ignore[attr-defined]
+    restored = restore_blender(method, stored, prob.task)
+    new = preds[:, :77]
+    assert np.array_equal(restored.apply(new), blender.apply(new))
+    with pytest.raises(BlendError, match="needs its weights"):
+        restore_blender("weights", None, prob.task)
+    with pytest.raises(BlendError, match=r"level-2 models \(level2.npz\)"):
+        restore_blender("stack", None, prob.task)
