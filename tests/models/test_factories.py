@@ -37,6 +37,7 @@ EXAMPLE_INPUTS = {
         "cat_color": InputSpec((1,), dtype="int32", vocabulary=5),
     },
     "kagglekit.models.residual_mlp.build_residual_mlp": {"features": InputSpec((12,))},
+    "kagglekit.models.linear.build_linear": {"features": InputSpec((12,))},
     "kagglekit.models.siamese.build_siamese": {"left": InputSpec((6,)), "right": InputSpec((6,))},
 }
 OUTPUTS = [OutputSpec("output", 3, "softmax", "sparse_categorical_crossentropy")]
