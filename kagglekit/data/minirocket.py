@@ -119,9 +119,9 @@ class MiniRocketTransform:
             )
         if len(self.biases) != N_KERNELS * int(self.features_per_dilation.sum()):
             raise ValueError(f"{len(self.biases)} biases do not fit the dilations")
-        if len(self.channels_per_combination) != n_combinations or len(
-            self.channel_indices
-        ) != int(self.channels_per_combination.sum()):
+        if len(self.channels_per_combination) != n_combinations or len(self.channel_indices) != int(
+            self.channels_per_combination.sum()
+        ):
             raise ValueError("the channel subsets do not fit the dilations")
         starts = np.concatenate([[0], np.cumsum(self.channels_per_combination)])
         self._channels = [
@@ -149,9 +149,9 @@ class MiniRocketTransform:
         dilations, per_dilation = fit_dilations(n_steps, n_features, max_dilations_per_kernel)
         n_combinations = len(dilations) * N_KERNELS
         max_channels = min(n_channels, KERNEL_LENGTH)
-        channels_per = (
-            2 ** rng.uniform(0, np.log2(max_channels + 1), n_combinations)
-        ).astype(np.int64)
+        channels_per = (2 ** rng.uniform(0, np.log2(max_channels + 1), n_combinations)).astype(
+            np.int64
+        )
         channels_per = np.clip(channels_per, 1, max_channels)
         channel_indices = np.concatenate(
             [np.sort(rng.choice(n_channels, size=int(m), replace=False)) for m in channels_per]
@@ -165,7 +165,7 @@ class MiniRocketTransform:
         )
         all_quantiles = quantiles(transform.n_features)
         examples = rng.integers(n_series, size=n_combinations)
-        biases = []
+        biases: list[float] = []
         for d, (dilation, count) in enumerate(zip(dilations, per_dilation, strict=True)):
             for k in range(N_KERNELS):
                 combination = d * N_KERNELS + k
@@ -295,8 +295,9 @@ class MiniRocketFeatures:
 
     def _series(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """``(n, channels, steps)`` float32, 0 after each series' end, and the lengths."""
-        (values,) = self.sequences.transform(frame).values()
-        padded = np.isnan(np.asarray(values)).all(axis=2)
+        (raw,) = self.sequences.transform(frame).values()
+        values = np.asarray(raw)
+        padded = np.isnan(values).all(axis=2)
         lengths = np.where(padded.all(axis=1), 0, values.shape[1] - np.argmin(padded[:, ::-1], 1))
         series = np.nan_to_num(np.asarray(values, dtype=np.float32)).transpose(0, 2, 1)
         return np.ascontiguousarray(series), lengths.astype(np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 
@@ -49,7 +51,8 @@ def build_linear(
     x_in = make_input(input_name, spec)
     x = keras.layers.Flatten(name="flatten")(x_in) if len(spec.shape) > 1 else x_in
     if reference_width is not None:
-        scale = float(np.sqrt(reference_width / int(np.prod(spec.shape))))
+        width = math.prod(int(d or 1) for d in spec.shape)
+        scale = float(np.sqrt(reference_width / width))
         x = keras.layers.Rescaling(scale, name="scale_by_width")(x)
     if input_dropout:
         x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)

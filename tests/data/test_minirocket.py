@@ -23,7 +23,9 @@ from kagglekit.models.specs import InputSpec
 N_FEATURES = 840  # 10 per kernel: fast
 
 
-def waves(n: int, steps: int = 60, seed: int = 0, channels: tuple[str, ...] = ("",)) -> pd.DataFrame:
+def waves(
+    n: int, steps: int = 60, seed: int = 0, channels: tuple[str, ...] = ("",)
+) -> pd.DataFrame:
     """Wide series: class 0 a slow sine, class 1 a fast one, with noise."""
     rng = np.random.default_rng(seed)
     t = np.arange(steps)
