@@ -28,6 +28,7 @@ class BaselineError(KagglekitError, ValueError):
 def _kind_of_part(preprocessor: Any) -> Kind | None:
     from kagglekit.data.categorical import CategoricalCodes
     from kagglekit.data.images import ImageFolder
+    from kagglekit.data.minirocket import MiniRocketFeatures
     from kagglekit.data.pixels import PixelImages
     from kagglekit.data.preprocessing import TabularPreprocessor
     from kagglekit.data.sequences import NumericSequences
@@ -40,6 +41,7 @@ def _kind_of_part(preprocessor: Any) -> Kind | None:
         (TextSequences, Kind.TEXT),
         (TfidfFeatures, Kind.TEXT),
         (NumericSequences, Kind.SERIES),
+        (MiniRocketFeatures, Kind.SERIES),
         (PixelImages, Kind.PIXELS),
         (ImageFolder, Kind.IMAGE_FILES),
     ]
@@ -75,6 +77,6 @@ def data_kind(preprocessor: Any) -> Kind:
         raise BaselineError(
             f"competition.features is a {type(preprocessor).__name__}: the baseline knows "
             "TabularPreprocessor/CategoricalCodes (tabular), TextSequences/TfidfFeatures (text), "
-            "NumericSequences (series), PixelImages and ImageFolder (images)."
+            "NumericSequences/MiniRocketFeatures (series), PixelImages and ImageFolder (images)."
         )
     return kind

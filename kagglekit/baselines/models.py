@@ -411,7 +411,10 @@ class MiniRocket:
             "n_jobs": self.settings.n_jobs,
             **dict(self.settings.minirocket),
         }
-        self.preprocessor = self.make_features().fit(frame)
+        features = self.make_features()
+        # MiniRocketFeatures: the baseline computes its own MiniRocket from the same sequences
+        sequences = getattr(features, "sequence_features", None)
+        self.preprocessor = (sequences() if sequences else features).fit(frame)
         self.estimator = TaskEstimator(
             self.task,
             self.n_classes,

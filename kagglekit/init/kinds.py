@@ -98,21 +98,45 @@ def _long_series(train: pd.DataFrame, id_column: str, step: str, skip: set[str])
         if varied
         else f"{lengths.iloc[0]} steps"
     )
+    return _series(
+        "long_series",
+        len(lengths),
+        f"{len(channels)} channel(s) ({', '.join(channels[:6])}), {length}",
+    )
+
+
+# MiniRocket features take rows x ~10,000 x 4 bytes (40 kB a series): beyond this many series
+# a deep series network reads the sequences instead
+MAX_ROCKET_SERIES = 20_000
+
+
+def _series(kind: str, n_series: int, described: str) -> Features:
+    """Series: MiniRocket features + a linear head for small sets (what wins on the UCR
+    examples, README "Quality"), FCN on the sequences for large ones."""
+    comments = {
+        "normalize": "series: z-normalise each series on its own when only its shape matters",
+        "scaling": "per channel, fitted on each fold's training series",
+    }
+    params: dict[str, Any] = {"_partial_": True, "normalize": "none", "scaling": "standard"}
+    if n_series <= MAX_ROCKET_SERIES:
+        return Features(
+            kind=kind,
+            params={"_target_": "kagglekit.data.minirocket.MiniRocketFeatures", **params},
+            comments={
+                "_target_": f"{described}; MiniRocket features (deep models: "
+                "kagglekit.data.sequences.NumericSequences with model=fcn)",
+                **comments,
+            },
+            model="rocket_linear",
+            model_reason=f"{n_series} numeric series: MiniRocket features + a linear head "
+            "(at least as good as the deep models on the UCR examples)",
+        )
     return Features(
-        kind="long_series",
-        params={
-            "_target_": "kagglekit.data.sequences.NumericSequences",
-            "_partial_": True,
-            "normalize": "none",
-            "scaling": "standard",
-        },
-        comments={
-            "_target_": f"{len(channels)} channel(s) ({', '.join(channels[:6])}), {length}",
-            "normalize": "series: z-normalise each series on its own when only its shape matters",
-            "scaling": "per channel, fitted on each fold's training series",
-        },
+        kind=kind,
+        params={"_target_": "kagglekit.data.sequences.NumericSequences", **params},
+        comments={"_target_": described, **comments},
         model="fcn",
-        model_reason="numeric series: FCN, a strong baseline for series classification",
+        model_reason=f"{n_series} numeric series: FCN, a strong deep model for many series",
     )
 
 
@@ -170,21 +194,10 @@ def _wide_series(train: pd.DataFrame, skip: set[str]) -> Features | None:
     channels = sorted({SERIES.match(c)["channel"] or "" for c in series})  # type: ignore[index]
     steps = len(series) // max(len(channels), 1)
     named = "one channel" if channels == [""] else f"channels {', '.join(channels[:6])}"
-    return Features(
-        kind="wide_series",
-        params={
-            "_target_": "kagglekit.data.sequences.NumericSequences",
-            "_partial_": True,
-            "normalize": "none",
-            "scaling": "standard",
-        },
-        comments={
-            "_target_": f"wide layout: {len(series)} columns t0..: {named}, {steps} steps",
-            "normalize": "series: z-normalise each series on its own when only its shape matters",
-            "scaling": "per channel, fitted on each fold's training series",
-        },
-        model="fcn",
-        model_reason="numeric series: FCN, a strong baseline for series classification",
+    return _series(
+        "wide_series",
+        len(train),
+        f"wide layout: {len(series)} columns t0..: {named}, {steps} steps",
     )
 
 

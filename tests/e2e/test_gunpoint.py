@@ -58,5 +58,6 @@ def test_default_gunpoint_run_meets_the_bar(tmp_path: Path) -> None:
     check_run_directory(
         run_dir, data_dir, n_folds=5, id_column="series_id", series_column="series_id"
     )
-    assert scores(run_dir)["cv"] >= 0.8
-    assert held_out_accuracy(run_dir) >= 0.90
+    # measured (README "Quality"): CV 0.980, held-out 0.993 (MiniRocket 1.000 / 0.993)
+    assert scores(run_dir)["cv"] >= 0.95
+    assert held_out_accuracy(run_dir) >= 0.98

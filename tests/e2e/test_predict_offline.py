@@ -26,7 +26,15 @@ FAMILIES = {
     "titanic": ["model.hidden_units=[8]"],
     "digits": ["model.filters=[8]", "model.dense_units=[16]"],
     "foodreviews": ["competition.features.max_features=300", "model.hidden_units=[8]"],
-    "gunpoint": ["model=conv1d", "model.body.filters=[8]", "model.body.kernel_size=[3]"],
+    # series: the default MiniRocket features (fitted biases stored as arrays) + rocket_linear
+    "gunpoint": ["+competition.features.n_features=840"],
+    # and a deep model on the sequences themselves
+    "italypower": [
+        "model=conv1d",
+        "competition.features._target_=kagglekit.data.sequences.NumericSequences",
+        "model.body.filters=[8]",
+        "model.body.kernel_size=[3]",
+    ],
     "digits_images": ["model.filters=[8]", "model.dense_units=[16]"],
 }
 

@@ -250,3 +250,22 @@ def test_every_optional_guess_is_written_as_a_valid_competition_spec(tmp_path: P
     assert (spec.task, spec.submission, spec.metric) == ("multiclass", "probability", "log_loss")
     assert "  - override /cv: timeseries" in text
     assert "# 'date' holds dates; the test rows come after the training rows." in text
+
+
+def test_series_get_minirocket_features_and_a_linear_head_unless_there_are_very_many() -> None:
+    from kagglekit.init import kinds
+
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(30, 40)), columns=[f"t{i}" for i in range(40)])
+    few = kinds._wide_series(wide, set())
+    assert few is not None and few.model == "rocket_linear"
+    assert few.params["_target_"] == "kagglekit.data.minirocket.MiniRocketFeatures"
+    long = pd.DataFrame({"series_id": np.repeat(np.arange(5), 12), "step": np.tile(range(12), 5)})
+    long["x"] = rng.normal(size=len(long))
+    assert kinds._long_series(long, "series_id", "step", set()).model == "rocket_linear"
+    many = pd.DataFrame(
+        np.zeros((kinds.MAX_ROCKET_SERIES + 1, 12)), columns=[f"t{i}" for i in range(12)]
+    )
+    deep = kinds._wide_series(many, set())
+    assert deep is not None and deep.model == "fcn"
+    assert deep.params["_target_"] == "kagglekit.data.sequences.NumericSequences"

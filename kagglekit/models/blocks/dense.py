@@ -54,7 +54,13 @@ def output_heads(
     return next(iter(heads.values())) if len(heads) == 1 else heads
 
 
-def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_uniform") -> Any:
+def output_head(
+    x: Any,
+    spec: OutputSpec,
+    *,
+    kernel_initializer: Any = "glorot_uniform",
+    kernel_regularizer: Any = None,
+) -> Any:
     """The Dense output layer of one spec, its bias set to ``spec.bias`` when given.
 
     The head computes in float32 whatever the dtype policy (mixed precision keeps outputs,
@@ -64,6 +70,7 @@ def output_head(x: Any, spec: OutputSpec, *, kernel_initializer: Any = "glorot_u
         spec.units,
         activation=spec.activation,
         kernel_initializer=fresh_initializer(kernel_initializer),
+        kernel_regularizer=keras.regularizers.get(kernel_regularizer),
         dtype="float32",
         name=spec.name,
     )

@@ -1,0 +1,374 @@
+"""Numeric series -> MiniRocket features (Dempster, Schmidt & Webb, KDD 2021), in numpy.
+
+MiniRocket convolves each series with 84 fixed kernels of length 9 (weights -1, three of them 2)
+at a range of dilations, and keeps, per (kernel, dilation), the proportion of positive values
+(PPV) of the convolution output minus a few biases. The biases are quantiles of the convolution
+output of training series: the only thing learnt, fitted on each fold's training rows. A
+classical, fast feature set that a linear head reads (``model=rocket_linear``), as TF-IDF is for
+text (:mod:`kagglekit.data.tfidf`).
+
+Multi-channel series follow MiniRocket's multivariate variant (each (kernel, dilation) sums its
+convolution over a random subset of channels). Series of different lengths are handled as
+their own length: the convolution is zero-padded at the series' own end and the PPV counts only
+its own positions (the reference implementation takes equal lengths only).
+
+The fitted state is arrays (dilations, features per dilation, biases, channel subsets, feature
+mean and scale), stored in ``preprocessing.npz``; the transform is rebuilt from them, no pickle.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from kagglekit.data.preprocessing import ModelData, NotFittedError
+from kagglekit.data.sequences import DEFAULT_PATTERN, Normalize, NumericSequences, Scaling
+from kagglekit.models.specs import InputSpec, ModelInputs
+
+KERNEL_LENGTH = 9
+# The 84 kernels: the 3 positions (of 9) that weigh 2; the other six weigh -1.
+KERNELS = np.array(list(itertools.combinations(range(KERNEL_LENGTH), 3)), dtype=np.int64)
+N_KERNELS = len(KERNELS)
+_GOLDEN = (np.sqrt(5.0) + 1.0) / 2.0
+
+
+def fit_dilations(
+    n_timepoints: int, n_features: int, max_dilations_per_kernel: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """MiniRocket's dilations (exponentially spaced up to the series length) and how many
+    features each dilation gives per kernel."""
+    per_kernel = n_features // N_KERNELS
+    n_dilations = min(per_kernel, max_dilations_per_kernel)
+    multiplier = per_kernel / n_dilations
+    max_exponent = np.log2(max(n_timepoints - 1, 1) / (KERNEL_LENGTH - 1))
+    dilations, counts = np.unique(
+        np.logspace(0, max(max_exponent, 0.0), n_dilations, base=2).astype(np.int64),
+        return_counts=True,
+    )
+    per_dilation = (counts * multiplier).astype(np.int64)
+    remainder = per_kernel - int(per_dilation.sum())
+    i = 0
+    while remainder > 0:
+        per_dilation[i] += 1
+        remainder -= 1
+        i = (i + 1) % len(per_dilation)
+    return dilations, per_dilation
+
+
+def quantiles(n: int) -> np.ndarray:
+    """The low-discrepancy sequence of quantiles MiniRocket draws its biases at."""
+    return (np.arange(1, n + 1) * _GOLDEN) % 1
+
+
+def _shifted(values: np.ndarray, dilation: int) -> np.ndarray:
+    """``out[j, ..., t] = values[..., t + (j - 4) * dilation]``, zero outside the series."""
+    n_steps = values.shape[-1]
+    out = np.zeros((KERNEL_LENGTH, *values.shape), dtype=values.dtype)
+    for j in range(KERNEL_LENGTH):
+        offset = (j - KERNEL_LENGTH // 2) * dilation
+        if offset >= 0 and offset < n_steps:
+            out[j, ..., : n_steps - offset] = values[..., offset:]
+        elif offset < 0 and -offset < n_steps:
+            out[j, ..., -offset:] = values[..., : n_steps + offset]
+    return out
+
+
+class _Convolutions:
+    """The 84 kernels' outputs at one dilation, per channel: ``kernel(k)`` is ``(n, C, L)``."""
+
+    def __init__(self, values: np.ndarray, dilation: int) -> None:
+        shifted = _shifted(values, dilation)  # (9, n, C, L)
+        self.alpha = -shifted.sum(axis=0)
+        self.gamma = 3.0 * shifted
+
+    def kernel(self, k: int, channels: np.ndarray) -> np.ndarray:
+        """The convolution with kernel ``k`` summed over ``channels``: ``(n, L)``."""
+        a, b, c = KERNELS[k]
+        if len(channels) == self.alpha.shape[1]:  # every channel (always for one channel)
+            return (self.alpha + self.gamma[a] + self.gamma[b] + self.gamma[c]).sum(axis=1)
+        total = self.alpha[:, channels] + self.gamma[a][:, channels]
+        total += self.gamma[b][:, channels] + self.gamma[c][:, channels]
+        return total.sum(axis=1)
+
+
+class MiniRocketTransform:
+    """The fitted MiniRocket transform, rebuilt from its arrays (see :meth:`arrays`)."""
+
+    def __init__(
+        self,
+        dilations: np.ndarray,
+        features_per_dilation: np.ndarray,
+        biases: np.ndarray,
+        channels_per_combination: np.ndarray,
+        channel_indices: np.ndarray,
+    ) -> None:
+        self.dilations = np.asarray(dilations, dtype=np.int64)
+        self.features_per_dilation = np.asarray(features_per_dilation, dtype=np.int64)
+        self.biases = np.asarray(biases, dtype=np.float32)
+        self.channels_per_combination = np.asarray(channels_per_combination, dtype=np.int64)
+        self.channel_indices = np.asarray(channel_indices, dtype=np.int64)
+        n_combinations = len(self.dilations) * N_KERNELS
+        if self.features_per_dilation.shape != self.dilations.shape:
+            raise ValueError(
+                f"{len(self.dilations)} dilations but {self.features_per_dilation.shape} "
+                "feature counts"
+            )
+        if len(self.biases) != N_KERNELS * int(self.features_per_dilation.sum()):
+            raise ValueError(f"{len(self.biases)} biases do not fit the dilations")
+        if len(self.channels_per_combination) != n_combinations or len(self.channel_indices) != int(
+            self.channels_per_combination.sum()
+        ):
+            raise ValueError("the channel subsets do not fit the dilations")
+        starts = np.concatenate([[0], np.cumsum(self.channels_per_combination)])
+        self._channels = [
+            self.channel_indices[starts[i] : starts[i + 1]] for i in range(n_combinations)
+        ]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.biases)
+
+    @classmethod
+    def fit(
+        cls,
+        values: np.ndarray,
+        lengths: np.ndarray,
+        *,
+        n_features: int,
+        max_dilations_per_kernel: int,
+        seed: int,
+    ) -> MiniRocketTransform:
+        """Dilations from the longest series, biases from one random training series per
+        (kernel, dilation) at MiniRocket's quantiles. ``values``: ``(n, channels, steps)``."""
+        n_series, n_channels, n_steps = values.shape
+        rng = np.random.default_rng(seed)
+        dilations, per_dilation = fit_dilations(n_steps, n_features, max_dilations_per_kernel)
+        n_combinations = len(dilations) * N_KERNELS
+        max_channels = min(n_channels, KERNEL_LENGTH)
+        channels_per = (2 ** rng.uniform(0, np.log2(max_channels + 1), n_combinations)).astype(
+            np.int64
+        )
+        channels_per = np.clip(channels_per, 1, max_channels)
+        channel_indices = np.concatenate(
+            [np.sort(rng.choice(n_channels, size=int(m), replace=False)) for m in channels_per]
+        )
+        transform = cls(
+            dilations,
+            per_dilation,
+            np.zeros(N_KERNELS * int(per_dilation.sum()), dtype=np.float32),
+            channels_per,
+            channel_indices,
+        )
+        all_quantiles = quantiles(transform.n_features)
+        examples = rng.integers(n_series, size=n_combinations)
+        biases: list[float] = []
+        for d, (dilation, count) in enumerate(zip(dilations, per_dilation, strict=True)):
+            for k in range(N_KERNELS):
+                combination = d * N_KERNELS + k
+                i = examples[combination]
+                one = values[i : i + 1, :, : lengths[i]]
+                conv = _Convolutions(one, int(dilation)).kernel(k, transform._channels[combination])
+                start = len(biases)
+                biases.extend(np.quantile(conv[0], all_quantiles[start : start + int(count)]))
+        transform.biases = np.asarray(biases, dtype=np.float32)
+        return transform
+
+    def __call__(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """PPV features ``(n, n_features)`` of ``values`` ``(n, channels, steps)``, each series
+        read up to its own length (steps after it must be 0)."""
+        n_series, _, n_steps = values.shape
+        out = np.empty((n_series, self.n_features), dtype=np.float32)
+        positions = np.arange(n_steps)[None, :]
+        equal = bool((lengths == n_steps).all())
+        column = 0
+        for d, (dilation, count) in enumerate(
+            zip(self.dilations, self.features_per_dilation, strict=True)
+        ):
+            padding = ((KERNEL_LENGTH - 1) * int(dilation)) // 2
+            convolutions = _Convolutions(values, int(dilation))
+            full = positions < lengths[:, None]
+            inner = (positions >= padding) & (positions < (lengths - padding)[:, None])
+            inner = np.where(inner.any(axis=1, keepdims=True), inner, full)
+            for k in range(N_KERNELS):
+                conv = convolutions.kernel(k, self._channels[d * N_KERNELS + k])
+                biases = self.biases[column : column + int(count)]
+                padded = (d % 2 + k) % 2 == 0  # MiniRocket alternates the two per kernel
+                if equal and (padded or 2 * padding >= n_steps):
+                    ppv = np.count_nonzero(conv[:, :, None] > biases, axis=1) / n_steps
+                elif equal:
+                    inside = conv[:, padding : n_steps - padding, None]
+                    ppv = np.count_nonzero(inside > biases, axis=1) / inside.shape[1]
+                else:
+                    mask = full if padded else inner
+                    hits = ((conv[:, :, None] > biases) & mask[:, :, None]).sum(axis=1)
+                    ppv = hits / mask.sum(axis=1, keepdims=True)
+                out[:, column : column + int(count)] = ppv
+                column += int(count)
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "dilations": self.dilations,
+            "features_per_dilation": self.features_per_dilation,
+            "biases": self.biases,
+            "channels_per_combination": self.channels_per_combination,
+            "channel_indices": self.channel_indices,
+        }
+
+
+class MiniRocketFeatures:
+    """Numeric series (wide or long layout) -> MiniRocket's ~10,000 PPV features, standardised.
+
+    The series are read as :class:`~kagglekit.data.sequences.NumericSequences` reads them
+    (channels, per-series ``normalize``, per-channel ``scaling`` fitted on the fold's training
+    rows), then transformed; the bias quantiles and the features' mean and scale come from the
+    fold's training rows only.
+
+    Args:
+        n_features: features wanted; MiniRocket keeps a multiple of 84 (10,000 -> 9,996).
+        max_dilations_per_kernel: at most this many dilations (32 in the paper).
+        standardize: scale each feature to mean 0, std 1 over the training fold (what a
+            linear head with L2 expects).
+        seed: seed of the random training series each bias comes from and of the channel
+            subsets of multi-channel series.
+        channels / pattern / normalize / scaling / max_length: as for ``NumericSequences``.
+        input_name: name of the model input.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_features: int = 10000,
+        max_dilations_per_kernel: int = 32,
+        standardize: bool = True,
+        seed: int = 0,
+        channels: Sequence[str] | None = None,
+        pattern: str = DEFAULT_PATTERN,
+        normalize: Normalize = "none",
+        scaling: Scaling = "standard",
+        max_length: int | None = None,
+        input_name: str = "features",
+    ) -> None:
+        if n_features < N_KERNELS:
+            raise ValueError(
+                f"n_features must be at least {N_KERNELS} (one per kernel), but got {n_features=}."
+            )
+        if max_dilations_per_kernel < 1:
+            raise ValueError(
+                f"max_dilations_per_kernel must be at least 1, but got {max_dilations_per_kernel=}."
+            )
+        self.n_features = int(n_features)
+        self.max_dilations_per_kernel = int(max_dilations_per_kernel)
+        self.standardize = standardize
+        self.seed = int(seed)
+        self.input_name = input_name
+        # NaN padding marks where each series ends (missing values inside are filled)
+        self.sequences = NumericSequences(
+            channels=channels,
+            pattern=pattern,
+            normalize=normalize,
+            scaling=scaling,
+            max_length=max_length,
+            pad_value=float("nan"),
+            mask=True,
+        )
+        self._fitted: dict[str, Any] | None = None
+        self._transform: MiniRocketTransform | None = None
+        self._mean: np.ndarray | None = None
+        self._scale: np.ndarray | None = None
+
+    def sequence_features(self) -> NumericSequences:
+        """A fresh ``NumericSequences`` reading the series as this transformer does (shorter
+        series padded with 0): what the MiniRocket baseline and the deep models take."""
+        s = self.sequences
+        return NumericSequences(
+            channels=s.channels,
+            pattern=s.pattern.pattern,
+            normalize=s.normalize,
+            scaling=s.scaling,
+            max_length=s.max_length,
+        )
+
+    def _series(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """``(n, channels, steps)`` float32, 0 after each series' end, and the lengths."""
+        (raw,) = self.sequences.transform(frame).values()
+        values = np.asarray(raw)
+        padded = np.isnan(values).all(axis=2)
+        lengths = np.where(padded.all(axis=1), 0, values.shape[1] - np.argmin(padded[:, ::-1], 1))
+        series = np.nan_to_num(np.asarray(values, dtype=np.float32)).transpose(0, 2, 1)
+        return np.ascontiguousarray(series), lengths.astype(np.int64)
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        self.sequences.fit(frame)
+        values, lengths = self._series(frame)
+        self._transform = MiniRocketTransform.fit(
+            values,
+            lengths,
+            n_features=self.n_features,
+            max_dilations_per_kernel=self.max_dilations_per_kernel,
+            seed=self.seed,
+        )
+        n_out = self._transform.n_features
+        if self.standardize:
+            features = self._transform(values, lengths)
+            self._mean = features.mean(axis=0)
+            std = features.std(axis=0)
+            self._scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+        else:
+            self._mean = np.zeros(n_out, dtype=np.float32)
+            self._scale = np.ones(n_out, dtype=np.float32)
+        self._fitted = {
+            "sequences": self.sequences.state(),
+            "n_features": n_out,
+            "n_series": len(frame),
+            "standardize": self.standardize,
+        }
+        return self
+
+    def _state(self) -> dict[str, Any]:
+        if self._fitted is None:
+            raise NotFittedError("MiniRocketFeatures.fit must be called before transform.")
+        return self._fitted
+
+    def transform(self, frame: pd.DataFrame) -> ModelData:
+        self._state()
+        assert self._transform is not None and self._mean is not None and self._scale is not None
+        values, lengths = self._series(frame)
+        features = (self._transform(values, lengths) - self._mean) / self._scale
+        return {self.input_name: features.astype("float32")}
+
+    def input_specs(self) -> ModelInputs:
+        return {self.input_name: InputSpec(shape=(self._state()["n_features"],))}
+
+    def state(self) -> dict[str, Any]:
+        return dict(self._state())
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The kernels' dilations, biases and channel subsets, and the features' mean/scale."""
+        self._state()
+        assert self._transform is not None and self._mean is not None and self._scale is not None
+        return {**self._transform.arrays(), "mean": self._mean, "scale": self._scale}
+
+    def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        """Restore the fitted transform (see :mod:`kagglekit.data.state`)."""
+        self.sequences.load_state(state["sequences"], {})
+        self._transform = MiniRocketTransform(
+            arrays["dilations"],
+            arrays["features_per_dilation"],
+            arrays["biases"],
+            arrays["channels_per_combination"],
+            arrays["channel_indices"],
+        )
+        n_out = self._transform.n_features
+        self._mean = np.asarray(arrays["mean"], dtype=np.float32)
+        self._scale = np.asarray(arrays["scale"], dtype=np.float32)
+        if self._mean.shape != (n_out,) or self._scale.shape != (n_out,):
+            raise ValueError(f"{n_out} features but mean {self._mean.shape}/{self._scale.shape}")
+        if int(state["n_features"]) != n_out:
+            raise ValueError(f"state says {state['n_features']} features, arrays give {n_out}")
+        self._fitted = dict(state)
+        return self
