@@ -272,10 +272,10 @@ class FoldBackup(keras.callbacks.Callback):
         arrays = _Arrays()
         names = arrays.add_all("v", snapshot.variables)
         callbacks: dict[str, dict[str, Any]] = {}
-        for index, (key, state) in enumerate(snapshot.callbacks.items()):
-            entry: dict[str, Any] = {"kind": state.kind, "values": state.values}
-            if state.weights is not None:
-                entry["weights"] = arrays.add_all(f"c{index}_", state.weights)
+        for index, (key, taken) in enumerate(snapshot.callbacks.items()):
+            entry: dict[str, Any] = {"kind": taken.kind, "values": taken.values}
+            if taken.weights is not None:
+                entry["weights"] = arrays.add_all(f"c{index}_", taken.weights)
             callbacks[key] = entry
         state = {
             "format": FORMAT,
