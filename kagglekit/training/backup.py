@@ -36,6 +36,7 @@ import csv
 import json
 import logging
 import math
+import os
 import shutil
 import time
 import zipfile
@@ -129,7 +130,6 @@ class FoldBackup(keras.callbacks.Callback):
         self._restored_epoch = 0
         self._since = 0.0
         self._last_cost = 0.0
-        self._writer: ThreadPoolExecutor | None = None
         self._future: Future[None] | None = None
 
     # -- restore ------------------------------------------------------------------------------
@@ -255,9 +255,7 @@ class FoldBackup(keras.callbacks.Callback):
             callbacks=states,
         )
         self.wait()
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-backup")
-        self._future = self._writer.submit(self._write, snapshot)
+        self._future = _writer().submit(self._write, snapshot)
 
     def wait(self) -> None:
         """Wait for the backup being written (and raise its error, if writing it failed)."""
@@ -311,10 +309,19 @@ class FoldBackup(keras.callbacks.Callback):
     def discard(self) -> None:
         """The fold is complete: its backups are no longer needed."""
         self.wait()
-        if self._writer is not None:
-            self._writer.shutdown()
-            self._writer = None
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+_WRITER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _writer() -> ThreadPoolExecutor:
+    """The thread that writes backups: one per process, started once (not once per fit; a
+    forked child gets its own, as threads do not survive a fork)."""
+    global _WRITER
+    if _WRITER is None or _WRITER[0] != os.getpid():
+        _WRITER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-backup"))
+    return _WRITER[1]
 
 
 @dataclass(frozen=True)
