@@ -123,9 +123,13 @@ def write_text(path: str | os.PathLike[str], text: str, *, durable: bool = True)
     return Path(path)
 
 
+def json_text(obj: Any, *, indent: int | None = 2) -> str:
+    """``obj`` as JSON text (numpy scalars and arrays, paths as plain values)."""
+    return json.dumps(obj, indent=indent, sort_keys=False, default=_json_default)
+
+
 def write_json(path: str | os.PathLike[str], obj: Any, *, durable: bool = True) -> Path:
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n"
-    return write_text(path, text, durable=durable)
+    return write_text(path, json_text(obj) + "\n", durable=durable)
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

@@ -1,8 +1,9 @@
 """Per-fold backups so that a killed fold resumes from its last backed-up epoch.
 
-At the end of an epoch :class:`FoldBackup` may write ``backup/epoch-<n>/`` (model + optimizer
-weights, random-seed states, the state of the other callbacks) and then, atomically,
-``backup/latest.json`` pointing at it. A kill at any moment leaves ``latest.json`` naming a
+At the end of an epoch :class:`FoldBackup` may write ``backup/epoch-<n>.npz`` (one file, written
+atomically: model + optimizer variables, random-seed states, the state of the other callbacks and
+the weights they hold, each array stored once) and then, atomically, ``backup/latest.json``
+pointing at it. A kill at any moment leaves ``latest.json`` naming a
 complete backup; the previous backup is kept as a fallback for a corrupted latest one. On restart
 the fold restores weights, optimizer, seeds and callback state (early-stopping patience and best
 value, the best checkpoint's score, ReduceLROnPlateau's counters, the history log) and goes on
@@ -10,7 +11,8 @@ from the next epoch, bit-identical to an uninterrupted fold. Callback states are
 callback's class and name (:mod:`kagglekit.training.callback_state`), so a callback added,
 dropped or moved since the backup never receives another's state; backups of the previous
 format (keyed by list position) are still read, each state going to the callback now at its
-position when it is of the same kind.
+position when it is of the same kind; so are backup folders ``backup/epoch-<n>/`` (HDF5 weights,
+``state.json``) of earlier versions.
 
 When: ``every_s=0`` backs up after every epoch. Otherwise (``trainer.backup_every_s``) it backs
 up the first epoch, the last one (the fold's last planned epoch, or the one after which a
@@ -31,10 +33,13 @@ resumed fold gives the same predictions as an uninterrupted one (on CPU, same se
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
+import os
 import shutil
 import time
+import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +50,14 @@ import keras
 import numpy as np
 
 from kagglekit.errors import KagglekitError
-from kagglekit.files import atomic_path, check_free_space, read_json, write_json, write_text
+from kagglekit.files import (
+    atomic_path,
+    check_free_space,
+    json_text,
+    read_json,
+    write_json,
+    write_text,
+)
 from kagglekit.training.callback_state import (
     CallbackState,
     from_position,
@@ -59,11 +71,18 @@ from kagglekit.training.callbacks import HEADROOM, host_copy, model_state
 log = logging.getLogger(__name__)
 
 LATEST = "latest.json"
-WEIGHTS = "model.weights.h5"  # every model and optimizer variable (dropout seeds included)
-# state.json's format: 2 keys callback states by callback (training.callback_state); the
-# previous one (no "format") by list position, still read
-FORMAT = 2
-BEST_WEIGHTS = "best_weights.npz"  # the previous format's early-stopping best weights
+# The backup format. 3: one file epoch-<n>.npz: arrays "v0".."v<n-1>" (every model and
+# optimizer variable, dropout seeds included), the callbacks' weights (an array equal to one
+# already stored is stored once), and "state" (JSON text: epoch, callback states keyed by
+# callback, the array names of each callback's weights). Still read: 2, a folder epoch-<n>/
+# (model.weights.h5, state.json, callback-<i>.npz) keyed by callback; and the format before it
+# (no "format" in state.json), keyed by list position.
+FORMAT = 3
+STATE = "state"  # the array holding the state JSON in a backup file
+WEIGHTS = "model.weights.h5"  # a backup folder's model and optimizer variables (format 2)
+BEST_WEIGHTS = "best_weights.npz"  # the format before 2: early stopping's best weights
+# what reading a broken backup raises (a truncated .npz: BadZipFile or EOFError)
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 
 
 class BackupError(KagglekitError, RuntimeError):
@@ -111,7 +130,6 @@ class FoldBackup(keras.callbacks.Callback):
         self._restored_epoch = 0
         self._since = 0.0
         self._last_cost = 0.0
-        self._writer: ThreadPoolExecutor | None = None
         self._future: Future[None] | None = None
 
     # -- restore ------------------------------------------------------------------------------
@@ -127,9 +145,8 @@ class FoldBackup(keras.callbacks.Callback):
         if not pointer.exists():
             return 0
         try:
-            latest = read_json(pointer)
-            candidates = [latest["dir"], *latest.get("previous", [])]
-        except (OSError, ValueError, KeyError) as exc:
+            candidates = _candidates(read_json(pointer))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BackupError(
                 f"Cannot read {pointer} ({exc}). Delete {self.directory} to restart this fold from scratch."
             ) from exc
@@ -138,7 +155,7 @@ class FoldBackup(keras.callbacks.Callback):
             folder = self.directory / name
             try:
                 restored = _read_backup(model, folder)
-            except (OSError, ValueError, KeyError) as exc:
+            except UNREADABLE as exc:
                 errors.append(f"{folder}: {exc}")
                 log.warning("Backup %s is unreadable (%s); trying the previous one.", folder, exc)
                 continue
@@ -238,9 +255,7 @@ class FoldBackup(keras.callbacks.Callback):
             callbacks=states,
         )
         self.wait()
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-backup")
-        self._future = self._writer.submit(self._write, snapshot)
+        self._future = _writer().submit(self._write, snapshot)
 
     def wait(self) -> None:
         """Wait for the backup being written (and raise its error, if writing it failed)."""
@@ -249,62 +264,64 @@ class FoldBackup(keras.callbacks.Callback):
             future.result()
 
     def _write(self, snapshot: _Snapshot) -> None:
-        name = f"epoch-{snapshot.epochs_done:04d}"
-        folder = self.directory / name
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        arrays = [snapshot.variables]
-        arrays += [s.weights for s in snapshot.callbacks.values() if s.weights is not None]
-        check_free_space(
-            folder / WEIGHTS, sum(a.nbytes for group in arrays for a in group) + HEADROOM
-        )
-        _write_arrays(folder / WEIGHTS, snapshot.variables)
+        """One file (atomically), then ``latest.json`` pointing at it; older backups beyond
+        ``keep`` go."""
+        name = f"epoch-{snapshot.epochs_done:04d}.npz"
+        arrays = _Arrays()
+        names = arrays.add_all("v", snapshot.variables)
         callbacks: dict[str, dict[str, Any]] = {}
-        for index, (key, state) in enumerate(snapshot.callbacks.items()):
-            entry: dict[str, Any] = {"kind": state.kind, "values": state.values}
-            if state.weights is not None:
-                entry["weights"] = f"callback-{index}.npz"
-                _write_arrays(folder / entry["weights"], state.weights)
+        for index, (key, taken) in enumerate(snapshot.callbacks.items()):
+            entry: dict[str, Any] = {"kind": taken.kind, "values": taken.values}
+            if taken.weights is not None:
+                entry["weights"] = arrays.add_all(f"c{index}_", taken.weights)
             callbacks[key] = entry
-        write_json(
-            folder / "state.json",
-            {
-                "format": FORMAT,
-                "epoch": snapshot.epochs_done,
-                "stopped": snapshot.stopped,
-                "callbacks": callbacks,
-            },
-            durable=False,
-        )
-        previous = self._previous()
+        state = {
+            "format": FORMAT,
+            "epoch": snapshot.epochs_done,
+            "stopped": snapshot.stopped,
+            "variables": names,
+            "callbacks": callbacks,
+        }
+        arrays.arrays[STATE] = np.array(json_text(state, indent=None))
+        path = self.directory / name
+        check_free_space(path, arrays.nbytes() + HEADROOM)
+        _write_arrays(path, arrays.arrays)
+        previous = [old for old in self._previous() if old != name][: self.keep - 1]
         write_json(
             self.directory / LATEST,
-            {"epoch": snapshot.epochs_done, "dir": name, "previous": previous[: self.keep - 1]},
+            {"epoch": snapshot.epochs_done, "file": name, "previous": previous},
             durable=False,
         )
-        keep = {name, *previous[: self.keep - 1]}
+        keep = {name, *previous}
         for old in self.directory.glob("epoch-*"):
             if old.name not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
 
     def _previous(self) -> list[str]:
         pointer = self.directory / LATEST
         if not pointer.exists():
             return []
         try:
-            latest = read_json(pointer)
-            return [latest["dir"], *latest.get("previous", [])]
-        except (OSError, ValueError, KeyError):
+            return _candidates(read_json(pointer))
+        except (OSError, ValueError, KeyError, TypeError):
             return []
 
     def discard(self) -> None:
         """The fold is complete: its backups are no longer needed."""
         self.wait()
-        if self._writer is not None:
-            self._writer.shutdown()
-            self._writer = None
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+_WRITER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _writer() -> ThreadPoolExecutor:
+    """The thread that writes backups: one per process, started once (not once per fit; a
+    forked child gets its own, as threads do not survive a fork)."""
+    global _WRITER
+    if _WRITER is None or _WRITER[0] != os.getpid():
+        _WRITER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fold-backup"))
+    return _WRITER[1]
 
 
 @dataclass(frozen=True)
@@ -338,13 +355,78 @@ class _Restored:
     legacy: _Legacy | None = None
 
 
-def _read_backup(model: keras.Model, folder: Path) -> _Restored:
-    """Read one backup completely and check that it fits ``model`` (changes nothing)."""
-    state = read_json(folder / "state.json")
+def _candidates(latest: dict[str, Any]) -> list[str]:
+    """The backups ``latest.json`` names, newest first (``dir``: a folder of format 2)."""
+    newest = latest["file"] if "file" in latest else latest["dir"]
+    return [str(newest), *(str(name) for name in latest.get("previous", []))]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+class _Arrays:
+    """The arrays of one backup file by name; an array equal to one already added (same
+    shape, dtype and values: the best weights of a checkpoint and of early stopping are
+    often the model's own) is stored once."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+        self._by_kind: dict[tuple[tuple[int, ...], str], list[str]] = {}
+
+    def add(self, name: str, array: np.ndarray) -> str:
+        """Store ``array`` as ``name``, or return the name of an equal array stored before."""
+        kind = (array.shape, array.dtype.str)
+        same_kind = self._by_kind.setdefault(kind, [])
+        for other in same_kind:
+            if np.array_equal(self.arrays[other], array):
+                return other
+        self.arrays[name] = array
+        same_kind.append(name)
+        return name
+
+    def add_all(self, prefix: str, arrays: list[np.ndarray]) -> list[str]:
+        return [self.add(f"{prefix}{i}", np.asarray(a)) for i, a in enumerate(arrays)]
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.arrays.values())
+
+
+def _read_backup(model: keras.Model, path: Path) -> _Restored:
+    """Read one backup completely and check that it fits ``model`` (changes nothing): a file
+    (format 3), or a folder of an earlier version."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     variables = model_state(model)
-    values = _read_arrays(folder / WEIGHTS)
+    if path.is_dir():
+        return _read_folder(variables, path)
+    with np.load(path, allow_pickle=False) as stored:
+        state = json.loads(str(stored[STATE][()]))
+        _check_format(state)
+        values = [stored[name] for name in state["variables"]]
+        _check_fits(variables, values)
+        callbacks = {
+            key: CallbackState(
+                entry["kind"],
+                entry["values"],
+                [stored[name] for name in entry["weights"]] if "weights" in entry else None,
+            )
+            for key, entry in state["callbacks"].items()
+        }
+    return _Restored(int(state["epoch"]), bool(state.get("stopped")), variables, values, callbacks)
+
+
+def _check_format(state: dict[str, Any]) -> None:
+    if state["format"] > FORMAT:
+        raise ValueError(
+            f"backup format {state['format']} is newer than this kagglekit's ({FORMAT})"
+        )
+
+
+def _check_fits(variables: list[Any], values: list[np.ndarray]) -> None:
     if len(values) != len(variables):
         raise ValueError(f"{len(values)} variables saved, the model has {len(variables)}.")
     for variable, value in zip(variables, values, strict=True):
@@ -352,13 +434,17 @@ def _read_backup(model: keras.Model, folder: Path) -> _Restored:
             raise ValueError(
                 f"{variable.path} has shape {tuple(variable.shape)}, saved {value.shape}."
             )
+
+
+def _read_folder(variables: list[Any], folder: Path) -> _Restored:
+    """A backup folder ``epoch-<n>/`` of an earlier version (format 2, or the one before)."""
+    state = read_json(folder / "state.json")
+    values = _read_arrays(folder / WEIGHTS)
+    _check_fits(variables, values)
     epochs_done, stopped = int(state["epoch"]), bool(state.get("stopped"))
-    if state.get("format") is None:  # the previous format
+    if state.get("format") is None:  # the format before 2
         return _Restored(epochs_done, stopped, variables, values, {}, _read_legacy(state, folder))
-    if state["format"] > FORMAT:
-        raise ValueError(
-            f"backup format {state['format']} is newer than this kagglekit's ({FORMAT})"
-        )
+    _check_format(state)
     callbacks = {
         key: CallbackState(
             entry["kind"],
@@ -414,17 +500,19 @@ def _by_position(
     return states
 
 
-def _write_arrays(path: Path, arrays: list[np.ndarray]) -> None:
-    """Arrays by position (``v0``, ``v1``...), atomically: HDF5 for ``.h5``, else ``.npz``."""
+def _write_arrays(path: Path, arrays: list[np.ndarray] | dict[str, np.ndarray]) -> None:
+    """Arrays atomically, by name, or by position (``v0``, ``v1``...): HDF5 for ``.h5``, else
+    ``.npz`` (uncompressed)."""
+    named = arrays if isinstance(arrays, dict) else {f"v{i}": a for i, a in enumerate(arrays)}
     with atomic_path(path, durable=False) as tmp:
         if path.suffix == ".h5":
             with h5py.File(tmp, "w") as f:
-                f.attrs["count"] = len(arrays)
-                for i, array in enumerate(arrays):
-                    f.create_dataset(f"v{i}", data=array)
+                f.attrs["count"] = len(named)
+                for name, array in named.items():
+                    f.create_dataset(name, data=array)
         else:
             with open(tmp, "wb") as fh:
-                np.savez(fh, **{f"v{i}": a for i, a in enumerate(arrays)})  # type: ignore[arg-type]
+                np.savez(fh, **named)  # type: ignore[arg-type]
 
 
 def _read_arrays(path: Path) -> list[np.ndarray]:

@@ -80,7 +80,8 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         logs for it (JAX and torch dispatch batch callbacks to a worker thread then)."""
         return self.save_freq == "epoch"
 
-    def _defers(self) -> bool:
+    def defers(self) -> bool:
+        """Whether the best weights are held in memory during ``fit`` (written by :meth:`flush`)."""
         return self.defer and bool(self.save_best_only) and self.save_freq == "epoch"
 
     # Keras' public hooks only (no private ModelCheckpoint method is overridden or called)
@@ -116,7 +117,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         filepath = self.filepath.format(epoch=epoch + 1, **fields)
         if self.save_best_only and not self._improved(epoch, logs.get(self.monitor)):
             return
-        if self._defers():
+        if self.defers():
             self.keep_best(filepath, host_copy(model_state(self.model)))
             return
         self._write(filepath)

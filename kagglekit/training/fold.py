@@ -378,7 +378,8 @@ def fold_callbacks(
     backup, last. Returns (all of them, guard, backup).
 
     Best-model checkpoints keep the best weights in memory during ``fit``; call
-    :func:`write_checkpoints` after it."""
+    :func:`write_checkpoints` after it. With such a checkpoint, early stopping does not
+    restore its best weights at the end of ``fit`` (the fold loads the best checkpoint)."""
     named = (
         list(factories.items())
         if isinstance(factories, Mapping)
@@ -389,9 +390,17 @@ def fold_callbacks(
         callback = for_fold(factory, directory)
         callbacks.append(set_name(callback, name) if name is not None else callback)
     callbacks += list(extra)
+    best_checkpoint = False
     for callback in callbacks:
         if isinstance(callback, AtomicModelCheckpoint):
             callback.defer = True  # best weights in memory; written after fit
+            best_checkpoint = best_checkpoint or callback.defers()
+    if best_checkpoint:
+        # the fold predicts with the best checkpoint (choose_weights): early stopping need not
+        # copy the best weights at every improvement nor put them back after fit
+        for callback in callbacks:
+            if isinstance(callback, keras.callbacks.EarlyStopping):
+                callback.restore_best_weights = False
     guard = NanGuard()
     callbacks.append(guard)
     backup = None

@@ -247,3 +247,89 @@ def test_a_previous_format_state_never_goes_to_another_kind(
     plateau, early = callbacks
     assert plateau.wait == 0 and early.wait == 0  # both start afresh
     assert "position 0 does not fit" in caplog.text
+
+
+def test_a_backup_folder_of_format_2_still_resumes(tmp_path: Path) -> None:
+    """Backups before format 3 were folders (HDF5 weights, state.json, callback-<i>.npz)."""
+    from kagglekit.training.backup import _write_arrays
+    from kagglekit.training.callbacks import host_copy, model_state
+
+    folder = tmp_path / "backup"
+    saved = _model()
+    saved.optimizer.build(saved.trainable_variables)
+    values = [np.full(np.shape(v), 3.0, dtype=np.asarray(v).dtype) for v in model_state(saved)]
+    epoch = folder / "epoch-0004"
+    epoch.mkdir(parents=True)
+    _write_arrays(epoch / "model.weights.h5", values)
+    _write_arrays(epoch / "callback-0.npz", [np.full(w.shape, 5.0) for w in saved.get_weights()])
+    state = {
+        "format": 2,
+        "epoch": 4,
+        "stopped": False,
+        "callbacks": {
+            "EarlyStopping": {
+                "kind": "EarlyStopping",
+                "values": {"wait": 1, "stopped_epoch": 0, "best": 0.5, "best_epoch": 2},
+                "weights": "callback-0.npz",
+            }
+        },
+    }
+    (epoch / "state.json").write_text(json.dumps(state))
+    (folder / "latest.json").write_text(json.dumps({"epoch": 4, "dir": "epoch-0004"}))
+    model = _model()
+    early = keras.callbacks.EarlyStopping(patience=50, restore_best_weights=True)
+    resume = FoldBackup(folder, [early])
+    assert resume.restore(model) == 4
+    _fresh([early, resume], model)
+    resume.on_train_begin()
+    assert (early.wait, early.best, early.best_epoch) == (1, 0.5, 2)
+    assert all((w == 5.0).all() for w in early.best_weights)
+    assert all((host == 3.0).all() for host in host_copy(model_state(model)))
+
+
+def test_a_backup_stores_weights_equal_to_the_models_once(tmp_path: Path) -> None:
+    """The checkpoint's and early stopping's best weights of an improving epoch are the model's
+    own: one backup file holds each array once, and a resume gets them all back."""
+    x, y, xv, yv = _data()
+    model = _model()
+    callbacks = _callbacks(tmp_path)
+    for callback in callbacks:
+        if isinstance(callback, AtomicModelCheckpoint):
+            callback.defer = True
+    backup = FoldBackup(tmp_path / "backup", callbacks)
+    model.fit(
+        x,
+        y,
+        validation_data=(xv, yv),
+        epochs=1,
+        batch_size=16,
+        verbose=0,
+        callbacks=[*callbacks, backup],
+    )
+    with np.load(tmp_path / "backup" / "epoch-0001.npz", allow_pickle=False) as stored:
+        state = json.loads(str(stored["state"][()]))
+        names = set(stored.files)
+    entries = state["callbacks"]
+    early = entries["EarlyStopping"]["weights"]
+    pending = entries["AtomicModelCheckpoint"]["weights"]
+    assert set(pending) == set(state["variables"])  # epoch 1 is the best: the model's weights
+    assert set(early) <= set(state["variables"])
+    assert names == {*state["variables"], "state"}
+    resumed = _model()
+    fresh = _callbacks(tmp_path)
+    resume = FoldBackup(tmp_path / "backup", fresh)
+    assert resume.restore(resumed) == 1
+    _fresh([*fresh, resume], resumed)
+    resume.on_train_begin()
+    best = fresh[1].pending
+    assert best is not None
+    for kept, now in zip(best[1], host_copy_of(model), strict=True):
+        np.testing.assert_array_equal(kept, now)
+    for kept, now in zip(fresh[0].best_weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(kept, now)
+
+
+def host_copy_of(model: keras.Model) -> list[np.ndarray]:
+    from kagglekit.training.callbacks import host_copy, model_state
+
+    return host_copy(model_state(model))

@@ -41,8 +41,13 @@ def test_corrupt_latest_backup_falls_back_to_the_previous(
 ) -> None:
     _backed_up(tmp_path, epochs=3)
     latest = json.loads((tmp_path / "latest.json").read_text())
-    assert latest == {"epoch": 3, "dir": "epoch-0003", "previous": ["epoch-0002"]}
-    _truncate(tmp_path / "epoch-0003" / "model.weights.h5")
+    assert latest == {"epoch": 3, "file": "epoch-0003.npz", "previous": ["epoch-0002.npz"]}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "epoch-0002.npz",
+        "epoch-0003.npz",
+        "latest.json",
+    ]
+    _truncate(tmp_path / "epoch-0003.npz")
     with caplog.at_level(logging.WARNING):
         assert FoldBackup(tmp_path, []).restore(_model()) == 2
     assert "epoch-0003" in caplog.text and "unreadable" in caplog.text
@@ -50,8 +55,8 @@ def test_corrupt_latest_backup_falls_back_to_the_previous(
 
 def test_every_backup_corrupt_stops_with_the_files_named(tmp_path: Path) -> None:
     _backed_up(tmp_path, epochs=3)
-    for name in ("epoch-0003", "epoch-0002"):
-        _truncate(tmp_path / name / "model.weights.h5")
+    for name in ("epoch-0003.npz", "epoch-0002.npz"):
+        _truncate(tmp_path / name)
     with pytest.raises(BackupError) as info:
         FoldBackup(tmp_path, []).restore(_model())
     message = str(info.value)
@@ -70,8 +75,8 @@ def test_corrupt_backup_in_a_real_run_is_reported(tmp_path: Path) -> None:
     data_dir, run_dir = tmp_path / "digits", tmp_path / "run"
     command = train_command(run_dir, data_dir)
     kill_when(command, lambda: backup_epoch(run_dir, 0) >= 2)
-    for folder in (run_dir / "fold_0" / "backup").glob("epoch-*"):
-        _truncate(folder / "model.weights.h5")
+    for backup in (run_dir / "fold_0" / "backup").glob("epoch-*.npz"):
+        _truncate(backup)
     proc = subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0
     assert "Every backup of this fold is unreadable" in proc.stderr

@@ -77,3 +77,23 @@ def test_a_monitor_of_unknown_direction_asks_for_a_mode(tmp_path: Path) -> None:
     explicit = _checkpoint(tmp_path / "best.weights.h5", monitor="val_gini", mode="max")
     explicit.on_epoch_end(0, {"loss": 1.0, "val_gini": 0.2})
     assert explicit.best == 0.2
+
+
+def test_the_fold_path_leaves_the_best_weights_to_its_checkpoint(tmp_path: Path) -> None:
+    """With a best-only checkpoint the fold predicts from the checkpoint, so early stopping
+    neither copies nor restores its best weights; without one it restores them as configured."""
+    import functools
+
+    from kagglekit.training.fit import TrainerSettings
+    from kagglekit.training.fold import fold_callbacks
+
+    early = functools.partial(keras.callbacks.EarlyStopping, restore_best_weights=True)
+    best = functools.partial(
+        AtomicModelCheckpoint, filepath="{fold_dir}/model.weights.h5", save_best_only=True
+    )
+    settings = TrainerSettings(backup=False)
+    with_checkpoint, _, _ = fold_callbacks({"es": early, "ckpt": best}, settings, tmp_path)
+    assert not with_checkpoint[0].restore_best_weights
+    assert with_checkpoint[1].defers()
+    alone, _, _ = fold_callbacks({"es": early}, settings, tmp_path)
+    assert alone[0].restore_best_weights
