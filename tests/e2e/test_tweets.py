@@ -88,20 +88,21 @@ def test_quick_run_writes_a_probability_submission_scored_by_auc(
         "competition.features.max_features=500",
         "model.hidden_units=[8]",
         "cv.n_splits=2",
-        "trainer.epochs=2",
+        "trainer.epochs=1",
         "trainer.verbose=0",
-        "trainer.batch_size=256",
+        "trainer.batch_size=64",
     )
     run_dir = tmp_path / "run"
     train(cfg, run_dir=run_dir)
     check_run_directory(run_dir, files, n_folds=2, id_column="id", graph=False)
     s = scores(run_dir)
     assert s["metric"] == "roc_auc" and s["greater_is_better"]
-    assert s["cv"] >= 0.75  # 500 n-grams and two epochs already tell the phones apart
+    # 500 n-grams and one epoch already tell the phones apart (measured: CV 0.80, held-out 0.85)
+    assert s["cv"] >= 0.72
     submission = pd.read_csv(run_dir / "submission.csv")
     assert list(submission.columns) == ["id", "android"]
     assert submission["android"].between(0, 1).all() and submission["android"].nunique() > 100
-    assert held_out_score("tweets", run_dir / "submission.csv", "roc_auc") >= 0.75
+    assert held_out_score("tweets", run_dir / "submission.csv", "roc_auc") >= 0.72
     tfidf = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
     assert tfidf["column"] == "text"
     assert tfidf["n_documents"] == (N_TWEETS - 790) // 2  # fitted on the fold's half only
@@ -117,7 +118,7 @@ def test_default_tweets_run_meets_the_bar(files: Path, tmp_path: Path) -> None:
         f"hydra.run.dir={run_dir}",
     )
     check_run_directory(run_dir, files, n_folds=5, id_column="id")
-    # measured: CV 0.931, held-out 0.950 (README "Quality"); TF-IDF + logistic regression on
+    # measured: CV 0.940, held-out 0.957 (README "Quality"); TF-IDF + logistic regression on
     # the same folds: 0.924 / 0.944
-    assert scores(run_dir)["cv"] >= 0.91
-    assert held_out_score("tweets", run_dir / "submission.csv", "roc_auc") >= 0.93
+    assert scores(run_dir)["cv"] >= 0.92
+    assert held_out_score("tweets", run_dir / "submission.csv", "roc_auc") >= 0.94
