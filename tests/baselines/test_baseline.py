@@ -15,7 +15,7 @@ from hydra.utils import instantiate
 
 from kagglekit.baselines import BaselineError, BaselineSettings, Kind, data_kind
 from kagglekit.baselines.models import TaskEstimator, design_matrix, model_names
-from kagglekit.competition import Task
+from kagglekit.competition import SubmissionKind, Task
 from kagglekit.examples.holdout import held_out_score
 from kagglekit.models.specs import InputSpec
 from kagglekit.pipeline import baseline, train
@@ -107,8 +107,10 @@ def test_integer_code_inputs_are_one_hot_encoded_next_to_the_numeric_block() -> 
     np.testing.assert_array_equal(matrix, [[1.5, 0, 0, 1], [2.5, 1, 0, 0]])
 
 
-def _check_baseline_run(run_dir: Path, data_dir: Path, competition: str, n_folds: int) -> float:
-    """The files of a deep run, a valid submission; returns the held-out score."""
+def _check_baseline_run(
+    run_dir: Path, data_dir: Path, competition: str, n_folds: int, kind: SubmissionKind
+) -> float:
+    """The files of a deep run, a valid submission of ``kind``; returns the held-out score."""
     for name in ["folds.csv", "oof.npy", "oof.csv", "test_pred.npy", "test_pred.csv"]:
         assert (run_dir / name).is_file(), f"{name} missing from {run_dir}"
     scores = json.loads((run_dir / "scores.json").read_text())
@@ -122,10 +124,9 @@ def _check_baseline_run(run_dir: Path, data_dir: Path, competition: str, n_folds
     for k in range(n_folds):
         assert len(np.load(run_dir / f"fold_{k}" / "oof.npy")) == int((folds["fold"] == k).sum())
     submission = pd.read_csv(run_dir / "submission.csv")
-    regression = scores["task"] == "regression"
     solution = importlib.import_module(f"kagglekit.examples.{competition}.prepare").solution()
-    labels = None if regression else solution[solution.columns[1]].unique().tolist()
-    validate_submission(submission, sample, kind="value" if regression else "label", labels=labels)
+    labels = solution[solution.columns[1]].unique().tolist() if kind == "label" else None
+    validate_submission(submission, sample, kind=kind, labels=labels)
     return held_out_score(competition, run_dir / "submission.csv", scores["metric"])
 
 
@@ -156,7 +157,8 @@ def test_the_baseline_reaches_its_bar_on_the_shipped_data(
     result = baseline(cfg, tmp_path)
     assert result.model == model
     assert result.cv_score >= cv_bar
-    assert _check_baseline_run(tmp_path, data_dir, competition, 5) >= held_out_bar
+    kind = cfg.competition.submission
+    assert _check_baseline_run(tmp_path, data_dir, competition, 5, kind) >= held_out_bar
 
 
 def test_ames_baseline_predicts_prices_and_is_scored_on_them(
@@ -168,7 +170,7 @@ def test_ames_baseline_predicts_prices_and_is_scored_on_them(
     )
     result = baseline(cfg, tmp_path)
     assert result.metric == "rmsle" and result.cv_score <= 0.16
-    assert _check_baseline_run(tmp_path, data_dir, "ames", 3) <= 0.18
+    assert _check_baseline_run(tmp_path, data_dir, "ames", 3, "value") <= 0.18
     oof = np.load(tmp_path / "oof.npy")
     assert np.median(oof) > 50_000  # prices, not log prices
 
