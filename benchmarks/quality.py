@@ -4,8 +4,8 @@
 
 Each argument names a shipped example and a run directory of it (a deep run or a baseline run);
 the held-out score compares the run's ``submission.csv`` with the example's held-out answers
-(``kagglekit/examples/<name>/prepare.py:solution()``) using the competition's metric, as the e2e tests
-do. Prints one line per run and a final JSON line.
+(``solution()`` of the module of its config's ``competition.prepare``, e.g.
+``kagglekit/examples/<name>/prepare.py``) using the competition's metric, as the e2e tests do. Prints one line per run and a final JSON line.
 """
 
 from __future__ import annotations

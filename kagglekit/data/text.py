@@ -2,7 +2,10 @@
 
 Plain Python and numpy, so the same ids come out on every Keras backend. Ids: ``0`` is
 padding, ``1`` a token outside the vocabulary (OOV), ``2, 3, ...`` the training fold's tokens,
-most frequent first (ties in alphabetical order).
+most frequent first (ties in alphabetical order). With ``ngrams=2`` (or more) the word n-grams
+of the training fold follow the words, fastText style (Joulin et al. 2016, "Bag of Tricks for
+Efficient Text Classification"): each text becomes its word ids, then the ids of its bigrams
+(trigrams, ...); an n-gram not counted in the training fold is OOV.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from kagglekit.models.specs import InputSpec, ModelInputs
 PAD, OOV = 0, 1
 RESERVED = 2
 WORD_PATTERN = r"\w+(?:'\w+)*"
+NGRAM_JOIN = " "  # words of an n-gram in the stored vocabulary: "not good"
 HTML_TAG = re.compile(r"<[^>]*>")
 
 Side = Literal["pre", "post"]
@@ -67,6 +71,11 @@ class TextSequences:
         length_quantile: see ``max_length``.
         lowercase / strip_html / pattern: how text is cut into tokens (:func:`tokenize`).
         padding / truncating: ``post`` pads or cuts at the end, ``pre`` at the start.
+        ngrams: ``1`` = words only; ``n > 1`` appends the ids of the 2..n-word n-grams of the
+            (cut) text after its word ids, so a text of ``max_length`` words gives
+            ``max_length + (max_length - 1) + ...`` ids. The n-gram vocabulary is counted on
+            the training fold only (``min_count`` applies); unseen n-grams are OOV.
+        max_ngrams: n-gram vocabulary size (on top of ``max_tokens``), most frequent first.
         input_name: name of the model input.
     """
 
@@ -83,6 +92,8 @@ class TextSequences:
         pattern: str = WORD_PATTERN,
         padding: Side = "post",
         truncating: Side = "post",
+        ngrams: int = 1,
+        max_ngrams: int = 100000,
         input_name: str = "text",
     ) -> None:
         if max_tokens <= RESERVED:
@@ -94,6 +105,10 @@ class TextSequences:
             raise ValueError(f"max_length must be at least 1 (or null), but got {max_length=}.")
         if not 0 < length_quantile <= 1:
             raise ValueError(f"length_quantile must be in (0, 1], but got {length_quantile=}.")
+        if ngrams < 1:
+            raise ValueError(f"ngrams must be at least 1 (1 = words only), but got {ngrams=}.")
+        if max_ngrams < 0:
+            raise ValueError(f"max_ngrams must be 0 or more, but got {max_ngrams=}.")
         for name, side in (("padding", padding), ("truncating", truncating)):
             if side not in ("pre", "post"):
                 raise ValueError(f"{name} must be 'pre' or 'post', but got {side!r}.")
@@ -107,9 +122,12 @@ class TextSequences:
         self.pattern = pattern
         self.padding = padding
         self.truncating = truncating
+        self.ngrams = ngrams
+        self.max_ngrams = max_ngrams
         self.input_name = input_name
         self._fitted: dict[str, Any] | None = None
         self._index: dict[str, int] = {}
+        self._ngram_index: dict[tuple[str, ...], int] = {}
 
     def _text_column(self, frame: pd.DataFrame) -> str:
         return text_column(frame, self.column)
@@ -133,16 +151,45 @@ class TextSequences:
             length = self.max_length
         else:
             length = max(1, int(np.ceil(np.quantile(lengths, self.length_quantile))))
-        self._index = {token: i for i, token in enumerate(vocabulary, start=RESERVED)}
+        ngram_vocabulary = self._count_ngrams(documents, length)
+        self._set_index(vocabulary, ngram_vocabulary)
         self._fitted = {
             "column": self._text_column(frame),
             "max_length": length,
-            "vocabulary_size": len(vocabulary) + RESERVED,
+            "ngrams": self.ngrams,
+            "vocabulary_size": len(vocabulary) + len(ngram_vocabulary) + RESERVED,
             "n_documents": len(documents),
             "distinct_tokens_seen": len(counts),
             "vocabulary": vocabulary,
+            "ngram_vocabulary": [NGRAM_JOIN.join(g) for g in ngram_vocabulary],
         }
         return self
+
+    def _cut(self, tokens: list[str], length: int) -> list[str]:
+        return tokens[:length] if self.truncating == "post" else tokens[-length:]
+
+    def _count_ngrams(self, documents: list[list[str]], length: int) -> list[tuple[str, ...]]:
+        """The training fold's 2..``ngrams``-word n-grams (of the cut texts), most frequent first."""
+        if self.ngrams == 1 or self.max_ngrams == 0:
+            return []
+        counts = Counter(
+            g for tokens in documents for g in word_ngrams(self._cut(tokens, length), self.ngrams)
+        )
+        ranked = sorted(
+            (g for g, n in counts.items() if n >= self.min_count), key=lambda g: (-counts[g], g)
+        )
+        return ranked[: self.max_ngrams]
+
+    def _set_index(self, vocabulary: list[str], ngram_vocabulary: list[tuple[str, ...]]) -> None:
+        self._index = {token: i for i, token in enumerate(vocabulary, start=RESERVED)}
+        first = RESERVED + len(vocabulary)
+        self._ngram_index = {g: i for i, g in enumerate(ngram_vocabulary, start=first)}
+
+    def width(self) -> int:
+        """Ids per text: the words, then each n-gram order's (``max_length - n + 1`` each)."""
+        s = self._state()
+        length, n_max = int(s["max_length"]), int(s.get("ngrams", 1))
+        return sum(max(length - n + 1, 0) for n in range(1, n_max + 1))
 
     def _state(self) -> dict[str, Any]:
         if self._fitted is None:
@@ -154,25 +201,31 @@ class TextSequences:
         self._state()
         return [self._index.get(token, OOV) for token in tokens]
 
+    def encode_ngrams(self, tokens: list[str]) -> list[int]:
+        """Ids of the 2..``ngrams``-word n-grams of one (cut) text (unseen ones give id 1)."""
+        n_max = int(self._state().get("ngrams", 1))
+        return [self._ngram_index.get(g, OOV) for g in word_ngrams(tokens, n_max)]
+
     def transform(self, frame: pd.DataFrame) -> ModelData:
         length = self._state()["max_length"]
-        out = np.full((len(frame), length), PAD, dtype="int32")
+        width = self.width()
+        out = np.full((len(frame), width), PAD, dtype="int32")
         for row, tokens in enumerate(self._tokens(frame)):
-            ids = self.encode(tokens)
-            ids = ids[:length] if self.truncating == "post" else ids[-length:]
+            kept = self._cut(tokens, length)
+            ids = self.encode(kept) + self.encode_ngrams(kept)
             if not ids:
                 continue
             if self.padding == "post":
                 out[row, : len(ids)] = ids
             else:
-                out[row, length - len(ids) :] = ids
+                out[row, width - len(ids) :] = ids
         return {self.input_name: out}
 
     def input_specs(self) -> ModelInputs:
         s = self._state()
         return {
             self.input_name: InputSpec(
-                shape=(s["max_length"],),
+                shape=(self.width(),),
                 dtype="int32",
                 vocabulary=s["vocabulary_size"],
                 mask_value=PAD,
@@ -186,9 +239,24 @@ class TextSequences:
         """Restore the vocabulary and length of :meth:`state` (see :mod:`kagglekit.data.state`)."""
         del arrays
         vocabulary = [str(t) for t in state["vocabulary"]]
-        if len(vocabulary) + RESERVED != state["vocabulary_size"]:
+        ngram_vocabulary = [str(g) for g in state.get("ngram_vocabulary", [])]
+        if len(vocabulary) + len(ngram_vocabulary) + RESERVED != state["vocabulary_size"]:
             raise ValueError("the stored vocabulary does not match its vocabulary_size")
         self.column = str(state["column"])
-        self._index = {token: i for i, token in enumerate(vocabulary, start=RESERVED)}
-        self._fitted = {**state, "vocabulary": vocabulary, "max_length": int(state["max_length"])}
+        self.ngrams = int(state.get("ngrams", 1))
+        self._set_index(vocabulary, [tuple(g.split(NGRAM_JOIN)) for g in ngram_vocabulary])
+        self._fitted = {
+            **state,
+            "vocabulary": vocabulary,
+            "ngram_vocabulary": ngram_vocabulary,
+            "ngrams": self.ngrams,
+            "max_length": int(state["max_length"]),
+        }
         return self
+
+
+def word_ngrams(tokens: list[str], n_max: int) -> list[tuple[str, ...]]:
+    """The 2..``n_max``-word n-grams of ``tokens``: all bigrams in order, then all trigrams..."""
+    return [
+        tuple(tokens[i : i + n]) for n in range(2, n_max + 1) for i in range(len(tokens) - n + 1)
+    ]

@@ -28,13 +28,29 @@ def split_holdout(frame: pd.DataFrame, stratify: str | None) -> tuple[pd.DataFra
     ].reset_index(drop=True)
 
 
+def prepare_module(competition: str) -> str:
+    """The module of a shipped example's ``prepare``: its config's ``competition.prepare._target_``
+    (``foodreviews_tokens`` shares ``kagglekit.examples.foodreviews.prepare``), else
+    ``kagglekit.examples.<competition>.prepare``."""
+    from importlib.resources import files
+
+    import yaml
+
+    config = files("kagglekit.conf") / "competition" / f"{competition}.yaml"
+    if config.is_file():
+        prepare = (yaml.safe_load(config.read_text()).get("competition") or {}).get("prepare")
+        if isinstance(prepare, dict) and "_target_" in prepare:
+            return str(prepare["_target_"]).rpartition(".")[0]
+    return f"kagglekit.examples.{competition}.prepare"
+
+
 def held_out_score(competition: str, submission_path: Path, metric_name: str) -> float:
     """The competition metric of a shipped example's ``submission.csv`` against its held-out
-    answers (``kagglekit/examples/<competition>/prepare.py:solution()``), as the e2e tests score it:
-    label accuracy, or the metric on the submitted values."""
+    answers (its prepare module's ``solution()``, see :func:`prepare_module`), as the e2e tests
+    score it: label accuracy, or the metric on the submitted values."""
     from kagglekit.metrics import get_metric
 
-    solution = importlib.import_module(f"kagglekit.examples.{competition}.prepare").solution()
+    solution = importlib.import_module(prepare_module(competition)).solution()
     id_column, target = str(solution.columns[0]), str(solution.columns[1])
     submission = pd.read_csv(submission_path)
     merged = submission.merge(solution, on=id_column, suffixes=("", "_true"))

@@ -38,6 +38,9 @@ class Pooling(Protocol):
     @property
     def reads_steps(self) -> bool: ...
 
+    @property
+    def takes_mask(self) -> bool: ...
+
     def __call__(self, x: Any) -> Any: ...
 
 
@@ -65,10 +68,15 @@ def build_composed(
         masking: skip padded steps (series: ``Masking`` with the data's pad value; tokens: id
             0) in a body that takes a mask; ``None`` = when the data is padded (token ids: id
             0 always). Recurrent layers take a mask; convolutions do not (they see padding as
-            the data's ``pad_value``), so a body that starts with them is never masked.
+            the data's ``pad_value``), so a body that starts with them is never masked. With
+            no body the stem's output goes straight to the pooling, masked when the pooling
+            takes a mask (``avg``, ``max``, ``avgmax``: a bag of embeddings, fastText style).
     """
     bodies = list(body) if isinstance(body, Sequence) else [body]
-    x_in, x = stem(inputs, mask=masking if bodies and bodies[0].takes_mask else False)
+    first_takes_mask = (
+        bodies[0].takes_mask if bodies else pooling is not None and pooling.takes_mask
+    )
+    x_in, x = stem(inputs, mask=masking if first_takes_mask else False)
     keep_steps = pooling is not None and pooling.reads_steps
     for i, block in enumerate(bodies):
         x = block(x, sequences=keep_steps or i < len(bodies) - 1)

@@ -86,3 +86,49 @@ def test_state_is_json_and_refusals():
         TextSequences(max_tokens=2)
     with pytest.raises(ValueError, match="padding"):
         TextSequences(padding="middle")  # type: ignore[arg-type]
+
+
+def test_ngram_ids_follow_the_words_and_come_from_the_training_fold_only():
+    frame = reviews("not good tea", "not good", "good tea", "very good tea")
+    train_rows, valid_row = [0, 1, 2], 3
+    preprocessor = TextSequences(max_length=3, ngrams=2, min_count=1).fit(frame.iloc[train_rows])
+    state = preprocessor.state()
+    # the bigrams of the training rows only, most frequent first, ids after the words'
+    assert state["ngram_vocabulary"] == ["good tea", "not good"]
+    words = len(state["vocabulary"])
+    assert state["vocabulary_size"] == 2 + words + 2
+    assert preprocessor.input_specs()["text"].shape == (3 + 2,)  # 3 words, 2 bigrams
+    good_tea, not_good = 2 + words, 2 + words + 1
+    ids = preprocessor.transform(frame)["text"]
+    assert ids[0].tolist() == [*preprocessor.encode(["not", "good", "tea"]), not_good, good_tea]
+    assert ids[1].tolist() == [*preprocessor.encode(["not", "good"]), not_good, PAD, PAD]
+    # "very" and "very good" were never seen in training: both out of vocabulary
+    assert ids[valid_row].tolist() == [OOV, *preprocessor.encode(["good", "tea"]), OOV, good_tea]
+
+
+def test_ngrams_of_the_cut_text_min_count_and_max_ngrams():
+    frame = reviews("a b c d", "a b c", "x y")
+    three = TextSequences(max_length=3, ngrams=3, min_count=2).fit(frame)
+    assert three.state()["ngram_vocabulary"] == ["a b", "a b c", "b c"]  # "c d" cut, "x y" once
+    assert three.input_specs()["text"].shape == (3 + 2 + 1,)
+    assert TextSequences(ngrams=2, max_ngrams=1).fit(frame).state()["ngram_vocabulary"] == ["a b"]
+    pre = TextSequences(max_length=3, ngrams=2, padding="pre", min_count=1).fit(frame)
+    row = pre.transform(frame)["text"][2].tolist()
+    assert row[:2] == [PAD, PAD] and PAD not in row[2:]  # x, y, "x y" at the end
+    with pytest.raises(ValueError, match="ngrams"):
+        TextSequences(ngrams=0)
+
+
+def test_ngram_state_round_trips_through_json():
+    frame = reviews("not good tea", "good tea", "not bad")
+    fitted = TextSequences(max_length=4, ngrams=2, min_count=1).fit(frame)
+    state = json.loads(json.dumps(fitted.state()))
+    restored = TextSequences().load_state(state, {})
+    np.testing.assert_array_equal(
+        restored.transform(frame)["text"], fitted.transform(frame)["text"]
+    )
+    assert restored.input_specs() == fitted.input_specs()
+    # a state saved before n-grams existed still loads (words only)
+    old = {k: v for k, v in state.items() if k not in ("ngrams", "ngram_vocabulary")}
+    old["vocabulary_size"] = 2 + len(old["vocabulary"])
+    assert TextSequences().load_state(old, {}).input_specs()["text"].shape == (4,)

@@ -1,4 +1,4 @@
-"""The foodreviews example (a text column -> TF-IDF -> MLP; token ids -> text CNN) end to end."""
+"""The foodreviews example (a text column -> TF-IDF -> MLP; word and bigram ids -> fastText) end to end."""
 
 from __future__ import annotations
 
@@ -62,6 +62,11 @@ def test_quick_token_id_run_writes_a_valid_submission(tmp_path: Path) -> None:
     vocabulary = json.loads((run_dir / "fold_0" / "preprocessing.json").read_text())
     assert vocabulary["column"] == "review" and vocabulary["max_length"] == 200
     assert vocabulary["n_documents"] == 2000  # fitted on the fold's training half only
+    # the default model, fasttext, reads word and bigram ids (both vocabularies stored)
+    assert vocabulary["ngrams"] == 2 and "not good" in vocabulary["ngram_vocabulary"]
+    assert vocabulary["vocabulary_size"] == 2 + len(vocabulary["vocabulary"]) + len(
+        vocabulary["ngram_vocabulary"]
+    )
 
 
 @pytest.mark.slow
@@ -76,6 +81,23 @@ def test_default_foodreviews_run_meets_the_bar(tmp_path: Path) -> None:
     )
     check_run_directory(run_dir, data_dir, n_folds=5, id_column="id")
     # measured: CV 0.822, held-out 0.810 (README "Quality"); TF-IDF + logistic regression
+    # on the same folds: 0.813 / 0.808
+    assert scores(run_dir)["cv"] >= 0.80
+    assert held_out_accuracy(run_dir) >= 0.79
+
+
+@pytest.mark.slow
+def test_default_token_id_run_meets_the_bar(tmp_path: Path) -> None:
+    data_dir = tmp_path / "foodreviews"
+    run_dir = tmp_path / "run"
+    run_script(
+        "train.py",
+        "competition=foodreviews_tokens",
+        f"competition.data_dir={data_dir}",
+        f"hydra.run.dir={run_dir}",
+        "trainer.verbose=0",
+    )
+    # measured: CV 0.823, held-out 0.813 (README "Quality"); TF-IDF + logistic regression
     # on the same folds: 0.813 / 0.808
     assert scores(run_dir)["cv"] >= 0.80
     assert held_out_accuracy(run_dir) >= 0.79

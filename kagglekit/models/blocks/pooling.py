@@ -37,6 +37,11 @@ class StepPooling:
         """Whether the body must return every step (``False``: its final state)."""
         return self.mode != "last"
 
+    @property
+    def takes_mask(self) -> bool:
+        """Whether the pooling leaves masked steps out (a body-less model masks for it)."""
+        return self.mode in ("avg", "max", "avgmax")
+
     def __call__(self, x: Any) -> Any:
         return x if self.mode == "last" else pool_steps(x, self.mode)
 
