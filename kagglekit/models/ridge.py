@@ -82,7 +82,7 @@ def solve_ridge(
     uty = u.T @ yc
     u2 = u**2
     leverage_of_intercept = 1.0 / n if fit_intercept else 0.0
-    best: tuple[float, float, np.ndarray, np.ndarray] | None = None
+    best: tuple[float, float, np.ndarray] | None = None
     for alpha in alphas:
         shrink = s2 / (s2 + alpha)
         fitted = u @ (shrink[:, None] * uty)
@@ -90,9 +90,9 @@ def solve_ridge(
         loo_residual = (yc - fitted) / (1.0 - h)[:, None]
         error = float(np.mean(loo_residual**2))
         if best is None or error < best[1]:
-            best = (float(alpha), error, loo_residual, shrink)
+            best = (float(alpha), error, loo_residual)
     assert best is not None
-    alpha, error, loo_residual, _ = best
+    alpha, error, loo_residual = best
     if v is None:  # coef = xc' U diag(1/(s²+alpha)) U' y
         coef = xc.T @ (u @ (uty / (s2 + alpha)[:, None]))
     else:  # coef = V diag(1/(s²+alpha)) V' xc' y
