@@ -108,6 +108,9 @@ def _long_series(train: pd.DataFrame, id_column: str, step: str, skip: set[str])
 # MiniRocket features take rows x ~10,000 x 4 bytes (40 kB a series): beyond this many series
 # a deep series network reads the sequences instead
 MAX_ROCKET_SERIES = 20_000
+# up to this many series the head is ridge solved in closed form (rocket_ridge: one eigen-
+# decomposition of a series x series Gram matrix); beyond, the gradient-trained rocket_linear
+MAX_RIDGE_SERIES = 5_000
 
 
 def _series(kind: str, n_series: int, described: str) -> Features:
@@ -127,7 +130,7 @@ def _series(kind: str, n_series: int, described: str) -> Features:
                 "kagglekit.data.sequences.NumericSequences with model=fcn)",
                 **comments,
             },
-            model="rocket_linear",
+            model="rocket_ridge" if n_series <= MAX_RIDGE_SERIES else "rocket_linear",
             model_reason=f"{n_series} numeric series: MiniRocket features + a linear head "
             "(at least as good as the deep models on the UCR examples)",
         )

@@ -50,6 +50,7 @@ from kagglekit.training.fit import TrainerSettings, build_model, fit_model, pred
 from kagglekit.training.nan_guard import NanGuard, NonFiniteLossError
 from kagglekit.training.precision import dtype_policy
 from kagglekit.training.progress import FoldProgress
+from kagglekit.training.solve import solve_model, solves_in_closed_form
 
 log = logging.getLogger(__name__)
 
@@ -207,16 +208,26 @@ def restore_backup(ctx: FoldContext) -> None:
 
 
 def fit(ctx: FoldContext) -> None:
-    """Train; then write the best weights the checkpoint held in memory, and the curves."""
+    """Train (a model of closed-form heads, ``model=rocket_ridge``, is solved instead: one
+    "epoch", :mod:`kagglekit.training.solve`); then write the best weights the checkpoint held
+    in memory, and the curves."""
     y, task = ctx.data.y, ctx.task
-    ctx.history = fit_model(
-        ctx.model,
-        (ctx.x_train, task.for_heads(y[ctx.train_rows])),
-        (ctx.x_valid, task.for_heads(y[ctx.valid_rows])),
-        settings=ctx.settings,
-        callbacks=ctx.callbacks,
-        initial_epoch=ctx.initial_epoch,
-    )
+    train = (ctx.x_train, task.for_heads(y[ctx.train_rows]))
+    valid = (ctx.x_valid, task.for_heads(y[ctx.valid_rows]))
+    if solves_in_closed_form(ctx.model):
+        ctx.initial_epoch = 0  # a solve is whole: nothing to resume
+        ctx.history = solve_model(
+            ctx.model, train, valid, settings=ctx.settings, callbacks=ctx.callbacks
+        )
+    else:
+        ctx.history = fit_model(
+            ctx.model,
+            train,
+            valid,
+            settings=ctx.settings,
+            callbacks=ctx.callbacks,
+            initial_epoch=ctx.initial_epoch,
+        )
     write_checkpoints(ctx.callbacks)
     plot_history(ctx.folder.history_plot, ctx.history.history, csv=ctx.folder.history)
 

@@ -136,6 +136,12 @@ class FoldProgress(keras.callbacks.Callback):
         self.seed = seed
         self._started = 0.0
 
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        # the epochs this fit runs: trainer.epochs, or 1 for a model solved in closed form
+        epochs = (self.params or {}).get("epochs")
+        if epochs:
+            self.run.epochs = int(epochs)
+
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._started = time.perf_counter()
 

@@ -26,7 +26,7 @@ FAMILIES = {
     "titanic": ["model.hidden_units=[8]"],
     "digits": ["model.filters=[8]", "model.dense_units=[16]"],
     "foodreviews": ["competition.features.max_features=300", "model.hidden_units=[8]"],
-    # series: the default MiniRocket features (fitted biases stored as arrays) + rocket_linear
+    # series: the default MiniRocket features (fitted biases stored as arrays) + rocket_ridge
     "gunpoint": ["+competition.features.n_features=840"],
     # and a deep model on the sequences themselves
     "italypower": [

@@ -27,7 +27,7 @@ class Example:
     long: bool
     cv_bar: float
     held_out_bar: float  # the slow test's bar, below the README's measured figures of the
-    # default (MiniRocket features + rocket_linear)
+    # default (MiniRocket features + rocket_ridge)
 
 
 EXAMPLES = {

@@ -258,11 +258,11 @@ def test_series_get_minirocket_features_and_a_linear_head_unless_there_are_very_
     rng = np.random.default_rng(0)
     wide = pd.DataFrame(rng.normal(size=(30, 40)), columns=[f"t{i}" for i in range(40)])
     few = kinds._wide_series(wide, set())
-    assert few is not None and few.model == "rocket_linear"
+    assert few is not None and few.model == "rocket_ridge"
     assert few.params["_target_"] == "kagglekit.data.minirocket.MiniRocketFeatures"
     long = pd.DataFrame({"series_id": np.repeat(np.arange(5), 12), "step": np.tile(range(12), 5)})
     long["x"] = rng.normal(size=len(long))
-    assert kinds._long_series(long, "series_id", "step", set()).model == "rocket_linear"
+    assert kinds._long_series(long, "series_id", "step", set()).model == "rocket_ridge"
     many = pd.DataFrame(
         np.zeros((kinds.MAX_ROCKET_SERIES + 1, 12)), columns=[f"t{i}" for i in range(12)]
     )

@@ -38,6 +38,7 @@ EXAMPLE_INPUTS = {
     },
     "kagglekit.models.residual_mlp.build_residual_mlp": {"features": InputSpec((12,))},
     "kagglekit.models.linear.build_linear": {"features": InputSpec((12,))},
+    "kagglekit.models.ridge.build_ridge": {"features": InputSpec((12,))},
     "kagglekit.models.siamese.build_siamese": {"left": InputSpec((6,)), "right": InputSpec((6,))},
 }
 OUTPUTS = [OutputSpec("output", 3, "softmax", "sparse_categorical_crossentropy")]
@@ -154,7 +155,7 @@ def test_model_config_in_mixed_precision_keeps_float32_heads_and_loads_into_floa
     assert keras.config.dtype_policy().name == "float32"  # nothing leaks out of the scope
     heads = {o.name for o in outputs}
     body = [layer for layer in model.layers if layer.weights and layer.name not in heads]
-    # a linear model (rocket_linear) is its float32 head alone
+    # a linear model (rocket_linear, rocket_ridge) is its float32 head alone
     assert not body or "bfloat16" in {layer.dtype_policy.compute_dtype for layer in body}
     for o in outputs:
         head = model.get_layer(o.name)
