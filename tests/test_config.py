@@ -84,6 +84,19 @@ def test_command_line_group_choice_wins_over_competition_default(compose_cfg: Co
     assert compose_cfg("competition=titanic", "cv=kfold").cv._target_.endswith("KFold")
 
 
+def test_tabular_defaults_keep_their_measured_sigma(compose_cfg: Compose) -> None:
+    # README, "Tabular models": mlp (titanic, credit) 0.03, multi_input_plr (ames) 0.1; the
+    # ames choice lives in its model config, so model=multi_input stays the plain network
+    def sigma(*overrides: str) -> float:
+        model = compose_cfg(*overrides).model
+        embedding = model.stem.numeric_embedding if "stem" in model else model.numeric_embedding
+        return float(embedding.sigma)
+
+    assert sigma("competition=ames") == 0.1
+    assert sigma("competition=titanic") == sigma("competition=credit") == 0.03
+    assert compose_cfg("competition=ames", "model=multi_input").model.stem.numeric_embedding is None
+
+
 def test_any_field_overrides(compose_cfg: Compose) -> None:
     cfg = compose_cfg(
         "competition=titanic", "trainer.epochs=7", "optimizer.learning_rate=0.01", "cv.n_splits=3"
