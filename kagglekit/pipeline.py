@@ -750,9 +750,10 @@ def predict_by_refitting(
             )
         train_rows, _ = cvlib.fold_indices(folds, k, forward_only=parts.forward_only)
         unit_predictions = []
-        for unit in fold_units(rundir, k, seeds):
+        unit_seeds: list[int | None] = list(seeds) if seeds is not None else [None]
+        for unit, seed in zip(fold_units(rundir, k, seeds), unit_seeds, strict=True):
             (test,) = predict_from_weights(
-                parts, task, unit.weights, data.train, train_rows, [data.test]
+                parts, task, unit.weights, data.train, train_rows, [data.test], seed
             )
             unit_predictions.append(test)
             log.info("Fold %d: test predictions from %s.", k, unit.weights)

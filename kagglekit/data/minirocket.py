@@ -9,8 +9,11 @@ text (:mod:`kagglekit.data.tfidf`).
 
 Multi-channel series follow MiniRocket's multivariate variant (each (kernel, dilation) sums its
 convolution over a random subset of channels). Series of different lengths are handled as
-their own length: the convolution is zero-padded at the series' own end and the PPV counts only
-its own positions (the reference implementation takes equal lengths only).
+their own length by default (``pad: none``): the convolution is zero-padded at the series' own
+end and the PPV counts only its own positions (the reference implementation takes equal lengths
+only). ``pad: zeros`` instead pads every series with zeros to the training fold's longest length,
+as aeon's MiniRocket is given variable-length series, so that the kernels also see where (and
+so how long) each series ends.
 
 The fitted state is arrays (dilations, features per dilation, biases, channel subsets, feature
 mean and scale), stored in ``preprocessing.npz``; the transform is rebuilt from them, no pickle.
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -34,6 +37,8 @@ KERNEL_LENGTH = 9
 KERNELS = np.array(list(itertools.combinations(range(KERNEL_LENGTH), 3)), dtype=np.int64)
 N_KERNELS = len(KERNELS)
 _GOLDEN = (np.sqrt(5.0) + 1.0) / 2.0
+
+Pad = Literal["none", "zeros"]
 
 
 def fit_dilations(
@@ -234,7 +239,14 @@ class MiniRocketFeatures:
         standardize: scale each feature to mean 0, std 1 over the training fold (what a
             linear head with L2 expects).
         seed: seed of the random training series each bias comes from and of the channel
-            subsets of multi-channel series.
+            subsets of multi-channel series; ``None`` = 0, or under seed bagging
+            (``trainer.seeds``) the bag seed of the (fold, seed) unit (:meth:`with_seed`), so
+            that the bag averages several feature draws.
+        pad: how series of different lengths are read. ``none``: each to its own end (the PPV
+            counts its own positions only). ``zeros``: every series zero-padded (after scaling)
+            to the training fold's longest length and read whole, longer test series cut
+            after that many steps (as aeon's MiniRocket is given them): the features then
+            also see each series' length. Equal-length series read the same either way.
         channels / pattern / normalize / scaling / max_length: as for ``NumericSequences``.
         input_name: name of the model input.
     """
@@ -245,7 +257,8 @@ class MiniRocketFeatures:
         n_features: int = 10000,
         max_dilations_per_kernel: int = 32,
         standardize: bool = True,
-        seed: int = 0,
+        seed: int | None = None,
+        pad: Pad = "none",
         channels: Sequence[str] | None = None,
         pattern: str = DEFAULT_PATTERN,
         normalize: Normalize = "none",
@@ -261,10 +274,13 @@ class MiniRocketFeatures:
             raise ValueError(
                 f"max_dilations_per_kernel must be at least 1, but got {max_dilations_per_kernel=}."
             )
+        if pad not in ("none", "zeros"):
+            raise ValueError(f"pad must be 'none' or 'zeros', but got {pad=}.")
         self.n_features = int(n_features)
         self.max_dilations_per_kernel = int(max_dilations_per_kernel)
         self.standardize = standardize
-        self.seed = int(seed)
+        self.seed = None if seed is None else int(seed)
+        self.pad: Pad = pad
         self.input_name = input_name
         # NaN padding marks where each series ends (missing values inside are filled)
         self.sequences = NumericSequences(
@@ -300,9 +316,23 @@ class MiniRocketFeatures:
         padded = np.isnan(values).all(axis=2)
         lengths = np.where(padded.all(axis=1), 0, values.shape[1] - np.argmin(padded[:, ::-1], 1))
         series = np.nan_to_num(np.asarray(values, dtype=np.float32)).transpose(0, 2, 1)
+        if self.pad == "zeros":
+            # every series read whole to the training fold's longest length, longer ones cut
+            # (the frame's step columns may run longer: a long layout's file is pivoted whole)
+            length = int(lengths.max()) if self._fitted is None else self._fitted["pad_length"]
+            series = series[:, :, :length]
+            lengths = np.full(len(series), series.shape[2])
         return np.ascontiguousarray(series), lengths.astype(np.int64)
 
+    def with_seed(self, seed: int) -> Self:
+        """This transformer drawing its features with ``seed``, unless the config pins one
+        (``seed`` given): seed bagging calls it with each unit's bag seed."""
+        if self.seed is None:
+            self.seed = int(seed)
+        return self
+
     def fit(self, frame: pd.DataFrame) -> Self:
+        self._fitted = None
         self.sequences.fit(frame)
         values, lengths = self._series(frame)
         self._transform = MiniRocketTransform.fit(
@@ -310,7 +340,7 @@ class MiniRocketFeatures:
             lengths,
             n_features=self.n_features,
             max_dilations_per_kernel=self.max_dilations_per_kernel,
-            seed=self.seed,
+            seed=0 if self.seed is None else self.seed,
         )
         n_out = self._transform.n_features
         if self.standardize:
@@ -326,6 +356,8 @@ class MiniRocketFeatures:
             "n_features": n_out,
             "n_series": len(frame),
             "standardize": self.standardize,
+            "pad": self.pad,
+            **({"pad_length": int(values.shape[2])} if self.pad == "zeros" else {}),
         }
         return self
 
@@ -370,5 +402,11 @@ class MiniRocketFeatures:
             raise ValueError(f"{n_out} features but mean {self._mean.shape}/{self._scale.shape}")
         if int(state["n_features"]) != n_out:
             raise ValueError(f"state says {state['n_features']} features, arrays give {n_out}")
+        pad = state.get("pad", "none")  # states saved before `pad` existed read to each end
+        if pad not in ("none", "zeros"):
+            raise ValueError(f"state says pad={pad!r}; expected 'none' or 'zeros'")
+        if pad == "zeros" and "pad_length" not in state:
+            raise ValueError("state says pad='zeros' but has no pad_length")
+        self.pad = pad
         self._fitted = dict(state)
         return self

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,14 @@ class Preprocessor(Protocol):
     def state(self) -> dict[str, Any]: ...
 
     def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self: ...
+
+
+@runtime_checkable
+class SeededPreprocessor(Preprocessor, Protocol):
+    """A preprocessor that draws at random (MiniRocket's biases): ``with_seed`` sets the seed
+    of its draw unless its config pins one (seed bagging gives each unit its bag seed)."""
+
+    def with_seed(self, seed: int) -> Self: ...
 
 
 class NotFittedError(RuntimeError):

@@ -123,11 +123,13 @@ def predict_from_weights(
     train_frame: pd.DataFrame,
     train_rows: np.ndarray,
     frames: Sequence[pd.DataFrame],
+    seed: int | None = None,
 ) -> list[np.ndarray]:
-    """Refit the fold's preprocessing (deterministic), load ``weights`` and predict ``frames``
-    (under the run's precision and distribution, as in training)."""
+    """Refit the fold's preprocessing (deterministic; ``seed``: the unit's bag seed), load
+    ``weights`` and predict ``frames`` (under the run's precision and distribution, as in
+    training)."""
     with fold_scope(parts.settings):
-        preprocessor = fit_preprocessor(parts, train_frame.iloc[train_rows])
+        preprocessor = fit_preprocessor(parts, train_frame.iloc[train_rows], seed)
         model = build_fold_model(parts, task, preprocessor)
         model.optimizer.build(model.trainable_variables)  # checkpoints hold the optimizer state
         try:
@@ -181,7 +183,7 @@ def reuse_fold(
     test = None if stale_test else _load_rows(folder.test_pred, len(data.test))
 
     def predict_frames(frames: list[pd.DataFrame]) -> list[np.ndarray]:
-        return predict_from_weights(parts, data.task, weights, data.train, train_rows, frames)
+        return predict_from_weights(parts, data.task, weights, data.train, train_rows, frames, seed)
 
     if oof is None:
         log.warning("%s: rebuilding its predictions from %s.", label, weights)

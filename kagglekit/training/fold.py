@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from kagglekit.data.lazy import InputValue
-from kagglekit.data.preprocessing import Preprocessor
+from kagglekit.data.preprocessing import Preprocessor, SeededPreprocessor
 from kagglekit.data.state import save_preprocessing
 from kagglekit.errors import KagglekitError
 from kagglekit.files import save_array, write_json
@@ -170,7 +170,7 @@ def start(ctx: FoldContext) -> None:
 def preprocess(ctx: FoldContext) -> None:
     """Fit the preprocessing on the training rows only (stored as ``preprocessing.json`` +
     ``.npz``: predict restores it, data/state.py), then transform the training and test frames."""
-    ctx.preprocessor = fit_preprocessor(ctx.parts, ctx.data.train.iloc[ctx.train_rows])
+    ctx.preprocessor = fit_preprocessor(ctx.parts, ctx.data.train.iloc[ctx.train_rows], ctx.seed)
     save_preprocessing(ctx.folder.path, ctx.preprocessor)
     x_all = ctx.preprocessor.transform(ctx.data.train)
     ctx.x_test = ctx.preprocessor.transform(ctx.data.test)
@@ -352,8 +352,14 @@ def fold_scope(settings: TrainerSettings) -> Iterator[None]:
         yield
 
 
-def fit_preprocessor(parts: RunParts, train: pd.DataFrame) -> Preprocessor:
-    return parts.make_preprocessor().fit(train)
+def fit_preprocessor(parts: RunParts, train: pd.DataFrame, seed: int | None = None) -> Preprocessor:
+    """The competition's features fitted on ``train``. Under seed bagging ``seed`` is the
+    unit's bag seed: features that draw at random (MiniRocket's biases) draw with it unless
+    the config pins their seed, so the bag averages several feature draws."""
+    preprocessor = parts.make_preprocessor()
+    if seed is not None and isinstance(preprocessor, SeededPreprocessor):
+        preprocessor = preprocessor.with_seed(seed)
+    return preprocessor.fit(train)
 
 
 def build_fold_model(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,3 +153,96 @@ def test_features_equal_aeons_minirocket_given_the_same_biases() -> None:
         # equal up to a comparison tie now and then (float sums in another order)
         assert np.abs(got - expected).max() <= 2.0 / values.shape[2] + 1e-6
         assert np.mean(got != expected) < 0.01
+
+
+def _ragged(frame: pd.DataFrame, lengths: list[int]) -> pd.DataFrame:
+    """``frame`` with row i NaN after step ``lengths[i % len(lengths)]`` (variable lengths)."""
+    out = frame.copy()
+    steps = [c for c in out.columns if str(c).startswith("t")]
+    for i in range(len(out)):
+        out.loc[out.index[i], steps[lengths[i % len(lengths)] :]] = np.nan
+    return out
+
+
+def test_pad_zeros_reads_series_whole_to_the_training_folds_longest_length() -> None:
+    # the step columns run to 60 (as a long layout's file pivoted whole) but the training
+    # rows end by step 40: the padded length is fitted on them
+    train = _ragged(waves(24, steps=60), [25, 40, 32])
+    zeros = MiniRocketFeatures(n_features=N_FEATURES, pad="zeros").fit(train)
+    own = MiniRocketFeatures(n_features=N_FEATURES).fit(train)
+    assert zeros.state()["pad"] == "zeros" and zeros.state()["pad_length"] == 40
+    assert own.state()["pad"] == "none" and "pad_length" not in own.state()
+    # the features are the whole zero-padded 40 steps, for every kernel
+    assert zeros._transform is not None and zeros._mean is not None and zeros._scale is not None
+    series, lengths = zeros._series(train)
+    assert series.shape[2] == 40 and (lengths == 40).all()
+    assert (series[0, 0, 25:] == 0).all() and (series[1, 0, :40] != 0).all()
+    x = zeros.transform(train)["features"]
+    raw = zeros._transform(series, np.full(len(series), 40))
+    np.testing.assert_allclose(x, (raw - zeros._mean) / zeros._scale, rtol=1e-5, atol=1e-5)
+    # ... which differ from reading each series to its own end (the padding is seen)
+    assert not np.allclose(x, zeros._transform(series, np.array([25, 40, 32] * 8)))
+    # a test series longer than the training fold's longest is cut after 40 steps
+    longer = waves(4, steps=60, seed=5)
+    cut = longer.copy()
+    cut.loc[:, [f"t{s}" for s in range(40, 60)]] = np.nan
+    np.testing.assert_allclose(
+        zeros.transform(longer)["features"], zeros.transform(cut)["features"], atol=1e-6
+    )
+    assert not np.allclose(own.transform(longer)["features"], own.transform(cut)["features"])
+    # equal-length series read the same either way
+    equal = waves(20, steps=50)
+    np.testing.assert_allclose(
+        MiniRocketFeatures(n_features=N_FEATURES, pad="zeros")
+        .fit(equal)
+        .transform(equal)["features"],
+        MiniRocketFeatures(n_features=N_FEATURES).fit(equal).transform(equal)["features"],
+    )
+    with pytest.raises(ValueError, match="pad"):
+        MiniRocketFeatures(pad="edge")  # type: ignore[arg-type]
+
+
+def test_pad_zeros_state_round_trip(tmp_path: Path) -> None:
+    train, test = _ragged(waves(24, steps=60), [25, 40, 32]), _ragged(waves(9, seed=2), [10, 60])
+    fitted = MiniRocketFeatures(n_features=N_FEATURES, pad="zeros").fit(train)
+    save_preprocessing(tmp_path, fitted)
+    stored = json.loads((tmp_path / "preprocessing.json").read_text())
+    assert stored["pad"] == "zeros" and stored["pad_length"] == 40
+    assert not list(tmp_path.glob("*.pkl"))
+    # the stored state decides, whatever the fresh transformer was configured with
+    restored = load_preprocessing(tmp_path, lambda: MiniRocketFeatures(n_features=N_FEATURES))
+    assert restored.pad == "zeros"
+    np.testing.assert_array_equal(
+        restored.transform(test)["features"], fitted.transform(test)["features"]
+    )
+
+
+def test_seed_bagging_draws_other_biases_unless_the_seed_is_pinned() -> None:
+    train = waves(30)
+    default = MiniRocketFeatures(n_features=N_FEATURES).fit(train).state_arrays()["biases"]
+    bag0 = MiniRocketFeatures(n_features=N_FEATURES).with_seed(0).fit(train)
+    bag1 = MiniRocketFeatures(n_features=N_FEATURES).with_seed(1).fit(train)
+    np.testing.assert_array_equal(bag0.state_arrays()["biases"], default)
+    assert not np.allclose(bag1.state_arrays()["biases"], default)
+    pinned = MiniRocketFeatures(n_features=N_FEATURES, seed=0).with_seed(1).fit(train)
+    np.testing.assert_array_equal(pinned.state_arrays()["biases"], default)
+
+
+def test_each_bagged_unit_fits_its_features_with_its_bag_seed() -> None:
+    from types import SimpleNamespace
+
+    from kagglekit.training.fold import fit_preprocessor
+
+    train = waves(30)
+    parts: Any = SimpleNamespace(
+        make_preprocessor=lambda: MiniRocketFeatures(n_features=N_FEATURES)
+    )
+
+    def biases(seed: int | None) -> np.ndarray:
+        fitted = fit_preprocessor(parts, train, seed)
+        assert isinstance(fitted, MiniRocketFeatures)
+        return fitted.state_arrays()["biases"]
+
+    unbagged = biases(None)
+    np.testing.assert_array_equal(biases(0), unbagged)  # seed 0 of a bag: the unbagged draw
+    assert not np.allclose(biases(2), unbagged)
