@@ -3,6 +3,7 @@ default) through the real entry point."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def test_solved_default_trains_and_predicts_on_other_backends(
 ) -> None:
     """rocket_ridge's closed-form solve goes through the fold path (one epoch, weights file)
     on JAX and PyTorch too, and predict.py rebuilds the same submission from the weights."""
+    if importlib.util.find_spec(backend) is None:  # the main suite's venv has TensorFlow only
+        pytest.skip(f"{backend} is not installed")
     run_dir = tmp_path / "run"
     env = {"KERAS_BACKEND": backend}
     run_script(
