@@ -43,7 +43,7 @@ import threading
 import time
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ from kagglekit.files import (
     write_json,
     write_text,
 )
+from kagglekit.training import backend_rng
 from kagglekit.training.callback_state import (
     CallbackState,
     from_position,
@@ -203,6 +204,7 @@ class FoldBackup(keras.callbacks.Callback):
                 log.warning("The backup holds no state of callback %s: it starts afresh.", key)
         for key in states:
             log.warning("The backup holds the state of callback %s, which this fold lacks.", key)
+        backend_rng.put(restored.rng)
         if restored.stopped:
             self.model.stop_training = True
 
@@ -256,6 +258,7 @@ class FoldBackup(keras.callbacks.Callback):
             stopped=bool(self.model.stop_training),
             variables=host_copy(model_state(self.model)),
             callbacks=states,
+            rng=backend_rng.take(),
         )
         self.wait()
         self._future = _writer().submit(self._write, snapshot)
@@ -278,12 +281,15 @@ class FoldBackup(keras.callbacks.Callback):
             if taken.weights is not None:
                 entry["weights"] = arrays.add_all(f"c{index}_", taken.weights, names)
             callbacks[key] = entry
+        for key, value in snapshot.rng.items():
+            arrays.store(backend_rng.PREFIX + key, value)
         state = {
             "format": FORMAT,
             "epoch": snapshot.epochs_done,
             "stopped": snapshot.stopped,
             "variables": names,
             "callbacks": callbacks,
+            "rng": sorted(snapshot.rng),
         }
         arrays.arrays[STATE] = np.array(json_text(state, indent=None))
         path = self.directory / name
@@ -364,6 +370,7 @@ class _Snapshot:
     stopped: bool
     variables: list[np.ndarray]
     callbacks: dict[str, CallbackState]  # by callback key
+    rng: dict[str, np.ndarray]  # the backend's global random state (torch only)
 
 
 @dataclass(frozen=True)
@@ -385,6 +392,7 @@ class _Restored:
     variables: list[np.ndarray]
     callbacks: dict[str, CallbackState]
     legacy: _Legacy | None = None
+    rng: dict[str, np.ndarray] = field(default_factory=dict)  # see backend_rng
 
 
 def _candidates(latest: dict[str, Any]) -> list[str]:
@@ -470,7 +478,10 @@ def _read_backup(model: keras.Model, path: Path) -> _Restored:
             )
             for key, entry in state["callbacks"].items()
         }
-    return _Restored(int(state["epoch"]), bool(state.get("stopped")), variables, values, callbacks)
+        rng = {key: stored[backend_rng.PREFIX + key] for key in state.get("rng", [])}
+    return _Restored(
+        int(state["epoch"]), bool(state.get("stopped")), variables, values, callbacks, rng=rng
+    )
 
 
 def _check_format(state: dict[str, Any]) -> None:
