@@ -1,6 +1,6 @@
 """What kagglekit's fold-training path costs over plain ``model.fit``, at the sizes users bring.
 
-    python benchmarks/fit_overhead.py [--epochs 2] [--repeats 3] [--cases mlp-10k,mlp-100k,...]
+    python benchmarks/fit_overhead.py [--epochs 2] [--repeats 3] [--min-seconds 3] [--cases mlp-10k,mlp-100k,...]
     KERAS_BACKEND=jax python benchmarks/fit_overhead.py
 
 For each case, the same model (same seed) is trained on the same data two ways in one process:
@@ -15,8 +15,10 @@ For each case, the same model (same seed) is trained on the same data two ways i
 
 Each way first trains one epoch on a small slice with the same batch shapes (tracing and
 compiling, not timed), then the
-timed fit runs ``--epochs`` epochs. The two ways alternate ``--repeats`` times and the best time
-of each is kept (the machine is shared: the best is the least disturbed). It prints one line per
+timed fit runs ``--epochs`` epochs. The two ways alternate ``--repeats`` times, or more for a
+short case (until each way has run ``--min-seconds`` in all, as ``timeit`` autoranges: at 10k rows a
+fit lasts 0.1 s), and the best time of each is kept (the machine is shared: the best is the least
+disturbed). It prints one line per
 case, ``rows=<n> model=<name> backend=<b> plain=<s> kagglekit=<s> ratio=<x>``, and last a JSON
 object mapping each case to its ratio. It never asserts a time.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -207,6 +210,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=3.0,
+        help="repeat a short case until each way has run about this long in all (timeit's "
+        "autorange): a 0.1 s fit needs tens of tries for its best to be undisturbed",
+    )
+    parser.add_argument(
         "--cases", default=",".join(CASES), help="comma-separated: " + ",".join(CASES)
     )
     parser.add_argument("--rows", type=float, default=1.0, help="scale every case's rows (debug)")
@@ -223,9 +233,13 @@ def main() -> None:
             "kagglekit": kagglekit_way(case, data, args.epochs, stats),
         }
         best = {way: float("inf") for way in ways}
-        for _ in range(args.repeats):
+        repeats, done = args.repeats, 0
+        while done < repeats:
             for way, run in ways.items():
                 best[way] = min(best[way], run())
+            done += 1
+            if done == 1:
+                repeats = max(args.repeats, math.ceil(args.min_seconds / best["plain"]))
         ratios[name] = round(best["kagglekit"] / best["plain"], 3)
         print(
             f"rows={case.rows} model={case.model} backend={backend} plain={best['plain']:.3f} "
@@ -233,7 +247,7 @@ def main() -> None:
             flush=True,
         )
         print(
-            f"  {name}: best of {args.repeats}, {args.epochs} epochs; the last kagglekit run "
+            f"  {name}: best of {repeats}, {args.epochs} epochs; the last kagglekit run "
             f"wrote {int(stats['backups'])} backup(s) in {stats['backup_s']:.3f} s (training "
             f"thread), then the fold's checkpoint in {stats['checkpoint_s']:.3f} s",
             file=sys.stderr,
