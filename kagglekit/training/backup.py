@@ -1,7 +1,8 @@
 """Per-fold backups so that a killed fold resumes from its last backed-up epoch.
 
 At the end of an epoch :class:`FoldBackup` may write ``backup/epoch-<n>.npz`` (one file, written
-atomically: model + optimizer variables, random-seed states, the state of the other callbacks and
+atomically: model + optimizer variables, random-seed states (and on PyTorch torch's global
+generator: :mod:`kagglekit.training.backend_rng`), the state of the other callbacks and
 the weights they hold, each array stored once) and then, atomically, ``backup/latest.json``
 pointing at it. A kill at any moment leaves ``latest.json`` naming a
 complete backup; the previous backup is kept as a fallback for a corrupted latest one. On restart
