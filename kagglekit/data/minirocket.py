@@ -13,7 +13,8 @@ their own length by default (``pad: none``): the convolution is zero-padded at t
 end and the PPV counts only its own positions (the reference implementation takes equal lengths
 only). ``pad: zeros`` instead pads every series with zeros to the training fold's longest length,
 as aeon's MiniRocket is given variable-length series, so that the kernels also see where (and
-so how long) each series ends.
+so how long) each series ends. ``pad: both`` reads each series both ways, with a transform
+(dilations, biases) for each, and concatenates the two feature sets.
 
 The fitted state is arrays (dilations, features per dilation, biases, channel subsets, feature
 mean and scale), stored in ``preprocessing.npz``; the transform is rebuilt from them, no pickle.
@@ -38,7 +39,8 @@ KERNELS = np.array(list(itertools.combinations(range(KERNEL_LENGTH), 3)), dtype=
 N_KERNELS = len(KERNELS)
 _GOLDEN = (np.sqrt(5.0) + 1.0) / 2.0
 
-Pad = Literal["none", "zeros"]
+Pad = Literal["none", "zeros", "both"]
+PADS: tuple[Pad, ...] = ("none", "zeros", "both")
 
 
 def fit_dilations(
@@ -247,6 +249,8 @@ class MiniRocketFeatures:
             to the training fold's longest length and read whole, longer test series cut
             after that many steps (as aeon's MiniRocket is given them): the features then
             also see each series' length. Equal-length series read the same either way.
+            ``both``: the two, each with its own fitted transform (``n_features`` each), the
+            features concatenated (own-end first).
         channels / pattern / normalize / scaling / max_length: as for ``NumericSequences``.
         input_name: name of the model input.
     """
@@ -274,8 +278,8 @@ class MiniRocketFeatures:
             raise ValueError(
                 f"max_dilations_per_kernel must be at least 1, but got {max_dilations_per_kernel=}."
             )
-        if pad not in ("none", "zeros"):
-            raise ValueError(f"pad must be 'none' or 'zeros', but got {pad=}.")
+        if pad not in PADS:
+            raise ValueError(f"pad must be one of {list(PADS)}, but got {pad=}.")
         self.n_features = int(n_features)
         self.max_dilations_per_kernel = int(max_dilations_per_kernel)
         self.standardize = standardize
@@ -293,7 +297,7 @@ class MiniRocketFeatures:
             mask=True,
         )
         self._fitted: dict[str, Any] | None = None
-        self._transform: MiniRocketTransform | None = None
+        self._transforms: list[MiniRocketTransform] | None = None
         self._mean: np.ndarray | None = None
         self._scale: np.ndarray | None = None
 
@@ -310,19 +314,46 @@ class MiniRocketFeatures:
         )
 
     def _series(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """``(n, channels, steps)`` float32, 0 after each series' end, and the lengths."""
+        """``(n, channels, steps)`` float32, 0 after each series' end, and the lengths: read
+        as ``pad`` says (``both``: zero-padded; :meth:`_inputs` gives both readings)."""
+        own = self._own_end(frame)
+        return self._zero_padded(*own) if self.pad != "none" else own
+
+    def _inputs(self, frame: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(series, lengths)`` of each reading, one per transform."""
+        own = self._own_end(frame)
+        if self.pad == "none":
+            return [own]
+        padded = self._zero_padded(*own)
+        return [own, padded] if self.pad == "both" else [padded]
+
+    def _own_end(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each series read to its own end: 0 after it, and the lengths."""
         (raw,) = self.sequences.transform(frame).values()
         values = np.asarray(raw)
         padded = np.isnan(values).all(axis=2)
         lengths = np.where(padded.all(axis=1), 0, values.shape[1] - np.argmin(padded[:, ::-1], 1))
         series = np.nan_to_num(np.asarray(values, dtype=np.float32)).transpose(0, 2, 1)
-        if self.pad == "zeros":
-            # every series read whole to the training fold's longest length, longer ones cut
-            # (the frame's step columns may run longer: a long layout's file is pivoted whole)
-            length = int(lengths.max()) if self._fitted is None else self._fitted["pad_length"]
-            series = series[:, :, :length]
-            lengths = np.full(len(series), series.shape[2])
         return np.ascontiguousarray(series), lengths.astype(np.int64)
+
+    def _zero_padded(
+        self, series: np.ndarray, lengths: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every series read whole to the training fold's longest length, longer ones cut
+        (the frame's step columns may run longer: a long layout's file is pivoted whole)."""
+        length = int(lengths.max()) if self._fitted is None else self._fitted["pad_length"]
+        series = np.ascontiguousarray(series[:, :, :length])
+        return series, np.full(len(series), series.shape[2], dtype=np.int64)
+
+    @property
+    def _transform(self) -> MiniRocketTransform | None:
+        """The first transform (the only one unless ``pad: both``)."""
+        return None if self._transforms is None else self._transforms[0]
+
+    def _features(self, inputs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        assert self._transforms is not None
+        parts = [t(v, n) for t, (v, n) in zip(self._transforms, inputs, strict=True)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def with_seed(self, seed: int) -> Self:
         """This transformer drawing its features with ``seed``, unless the config pins one
@@ -334,17 +365,20 @@ class MiniRocketFeatures:
     def fit(self, frame: pd.DataFrame) -> Self:
         self._fitted = None
         self.sequences.fit(frame)
-        values, lengths = self._series(frame)
-        self._transform = MiniRocketTransform.fit(
-            values,
-            lengths,
-            n_features=self.n_features,
-            max_dilations_per_kernel=self.max_dilations_per_kernel,
-            seed=0 if self.seed is None else self.seed,
-        )
-        n_out = self._transform.n_features
+        inputs = self._inputs(frame)
+        self._transforms = [
+            MiniRocketTransform.fit(
+                values,
+                lengths,
+                n_features=self.n_features,
+                max_dilations_per_kernel=self.max_dilations_per_kernel,
+                seed=0 if self.seed is None else self.seed,
+            )
+            for values, lengths in inputs
+        ]
+        n_out = sum(t.n_features for t in self._transforms)
         if self.standardize:
-            features = self._transform(values, lengths)
+            features = self._features(inputs)
             self._mean = features.mean(axis=0)
             std = features.std(axis=0)
             self._scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
@@ -357,7 +391,7 @@ class MiniRocketFeatures:
             "n_series": len(frame),
             "standardize": self.standardize,
             "pad": self.pad,
-            **({"pad_length": int(values.shape[2])} if self.pad == "zeros" else {}),
+            **({"pad_length": int(inputs[-1][0].shape[2])} if self.pad != "none" else {}),
         }
         return self
 
@@ -368,9 +402,8 @@ class MiniRocketFeatures:
 
     def transform(self, frame: pd.DataFrame) -> ModelData:
         self._state()
-        assert self._transform is not None and self._mean is not None and self._scale is not None
-        values, lengths = self._series(frame)
-        features = (self._transform(values, lengths) - self._mean) / self._scale
+        assert self._mean is not None and self._scale is not None
+        features = (self._features(self._inputs(frame)) - self._mean) / self._scale
         return {self.input_name: features.astype("float32")}
 
     def input_specs(self) -> ModelInputs:
@@ -380,33 +413,42 @@ class MiniRocketFeatures:
         return dict(self._state())
 
     def state_arrays(self) -> dict[str, np.ndarray]:
-        """The kernels' dilations, biases and channel subsets, and the features' mean/scale."""
+        """The kernels' dilations, biases and channel subsets (``pad: both``: the zero-padded
+        reading's with a ``zeros_`` prefix), and the features' mean/scale."""
         self._state()
-        assert self._transform is not None and self._mean is not None and self._scale is not None
-        return {**self._transform.arrays(), "mean": self._mean, "scale": self._scale}
+        assert self._transforms is not None and self._mean is not None
+        assert self._scale is not None
+        arrays: dict[str, np.ndarray] = {}
+        for prefix, transform in zip(("", "zeros_"), self._transforms, strict=False):
+            arrays.update({prefix + k: v for k, v in transform.arrays().items()})
+        return {**arrays, "mean": self._mean, "scale": self._scale}
 
     def load_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         """Restore the fitted transform (see :mod:`kagglekit.data.state`)."""
         self.sequences.load_state(state["sequences"], {})
-        self._transform = MiniRocketTransform(
-            arrays["dilations"],
-            arrays["features_per_dilation"],
-            arrays["biases"],
-            arrays["channels_per_combination"],
-            arrays["channel_indices"],
-        )
-        n_out = self._transform.n_features
+        pad = state.get("pad", "none")  # states saved before `pad` existed read to each end
+        if pad not in PADS:
+            raise ValueError(f"state says pad={pad!r}; expected one of {list(PADS)}")
+        prefixes = ("", "zeros_") if pad == "both" else ("",)
+        self._transforms = [
+            MiniRocketTransform(
+                arrays[prefix + "dilations"],
+                arrays[prefix + "features_per_dilation"],
+                arrays[prefix + "biases"],
+                arrays[prefix + "channels_per_combination"],
+                arrays[prefix + "channel_indices"],
+            )
+            for prefix in prefixes
+        ]
+        n_out = sum(t.n_features for t in self._transforms)
         self._mean = np.asarray(arrays["mean"], dtype=np.float32)
         self._scale = np.asarray(arrays["scale"], dtype=np.float32)
         if self._mean.shape != (n_out,) or self._scale.shape != (n_out,):
             raise ValueError(f"{n_out} features but mean {self._mean.shape}/{self._scale.shape}")
         if int(state["n_features"]) != n_out:
             raise ValueError(f"state says {state['n_features']} features, arrays give {n_out}")
-        pad = state.get("pad", "none")  # states saved before `pad` existed read to each end
-        if pad not in ("none", "zeros"):
-            raise ValueError(f"state says pad={pad!r}; expected 'none' or 'zeros'")
-        if pad == "zeros" and "pad_length" not in state:
-            raise ValueError("state says pad='zeros' but has no pad_length")
+        if pad != "none" and "pad_length" not in state:
+            raise ValueError(f"state says pad={pad!r} but has no pad_length")
         self.pad = pad
         self._fitted = dict(state)
         return self

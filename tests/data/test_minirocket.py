@@ -246,3 +246,44 @@ def test_each_bagged_unit_fits_its_features_with_its_bag_seed() -> None:
     unbagged = biases(None)
     np.testing.assert_array_equal(biases(0), unbagged)  # seed 0 of a bag: the unbagged draw
     assert not np.allclose(biases(2), unbagged)
+
+
+def test_pad_both_concatenates_the_own_end_and_zero_padded_readings() -> None:
+    train = _ragged(waves(24, steps=60), [25, 40, 32])
+    test = _ragged(waves(9, seed=2), [10, 60])
+    both = MiniRocketFeatures(n_features=N_FEATURES, pad="both").fit(train)
+    own = MiniRocketFeatures(n_features=N_FEATURES).fit(train)
+    zeros = MiniRocketFeatures(n_features=N_FEATURES, pad="zeros").fit(train)
+    assert both.input_specs() == {"features": InputSpec(shape=(2 * N_FEATURES,))}
+    assert both.state()["pad"] == "both" and both.state()["pad_length"] == 40
+    # each half is that reading's transform, fitted on the training rows as alone
+    arrays = both.state_arrays()
+    for name in ("dilations", "biases", "channel_indices"):
+        np.testing.assert_array_equal(arrays[name], own.state_arrays()[name])
+        np.testing.assert_array_equal(arrays[f"zeros_{name}"], zeros.state_arrays()[name])
+    x = both.transform(test)["features"]
+    np.testing.assert_allclose(x[:, :N_FEATURES], own.transform(test)["features"], atol=1e-5)
+    np.testing.assert_allclose(x[:, N_FEATURES:], zeros.transform(test)["features"], atol=1e-5)
+    np.testing.assert_allclose(both.transform(train)["features"].mean(axis=0), 0.0, atol=1e-4)
+    # transforming other rows changes nothing fitted
+    both.transform(waves(30, seed=7) * 5.0)
+    for name, value in both.state_arrays().items():
+        np.testing.assert_array_equal(value, arrays[name])
+
+
+def test_pad_both_state_round_trip(tmp_path: Path) -> None:
+    train, test = _ragged(waves(24, steps=60), [25, 40, 32]), _ragged(waves(9, seed=2), [10, 60])
+    fitted = MiniRocketFeatures(n_features=N_FEATURES, pad="both").fit(train)
+    save_preprocessing(tmp_path, fitted)
+    stored = json.loads((tmp_path / "preprocessing.json").read_text())
+    assert stored["pad"] == "both" and stored["pad_length"] == 40
+    # the stored state decides, whatever the fresh transformer was configured with
+    restored = load_preprocessing(tmp_path, lambda: MiniRocketFeatures(n_features=N_FEATURES))
+    assert restored.pad == "both"
+    np.testing.assert_array_equal(
+        restored.transform(test)["features"], fitted.transform(test)["features"]
+    )
+    # a state without the second reading's arrays is refused
+    arrays = {k: v for k, v in fitted.state_arrays().items() if not k.startswith("zeros_")}
+    with pytest.raises(KeyError):
+        MiniRocketFeatures().load_state(fitted.state(), arrays)
