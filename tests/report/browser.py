@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,22 +43,37 @@ def render(page: Path, work: Path, height: int = 3000) -> Rendered:
         f"--user-data-dir={work / 'profile'}",
     ]
     url = page.resolve().as_uri()
-    dumped = subprocess.run(
-        [*common, "--enable-logging=stderr", "--v=0", "--dump-dom", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    dumped = _run([*common, "--enable-logging=stderr", "--v=0", "--dump-dom", url])
     screenshot = work / "screenshot.png"
-    subprocess.run(
-        [*common, f"--screenshot={screenshot}", f"--window-size=1280,{height}", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    _run([*common, f"--screenshot={screenshot}", f"--window-size=1280,{height}", url])
     return Rendered(dumped.stdout, CONSOLE.findall(dumped.stderr), screenshot)
+
+
+def _run(command: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run Chromium in its own process group and kill the whole group on a timeout:
+    ``subprocess.run(timeout=...)`` kills only the browser, then waits for its pipes, which
+    the browser's helper processes (zygote, GPU, renderer) still hold: that wait never ends."""
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError(
+                f"Chromium did not finish in {timeout:g} s: {' '.join(command)}\n{stderr[-2000:]}"
+            ) from None
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # helpers a browser left behind
+                os.killpg(process.pid, signal.SIGKILL)
+    if process.returncode != 0:
+        raise AssertionError(f"Chromium exited with {process.returncode}: {stderr[-2000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def distinct_colours(png: Path) -> int:
