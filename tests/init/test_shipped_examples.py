@@ -21,7 +21,7 @@ METRIC_FAMILIES = {
 }
 # Where init picks another transformer than a shipped variant, and why that is no worse:
 # foodreviews_tokens is the token-id variant of foodreviews (same files), whose shipped default
-# reads TF-IDF features (CV 0.822; word and bigram ids + fasttext: 0.823; README "Quality").
+# reads TF-IDF features (CV 0.822; word and bigram ids + fasttext: 0.821; README "Quality").
 PREFERRED_FEATURES = {"foodreviews_tokens": "kagglekit.data.tfidf.TfidfFeatures"}
 
 
