@@ -71,6 +71,12 @@ def quantiles(n: int) -> np.ndarray:
     return (np.arange(1, n + 1) * _GOLDEN) % 1
 
 
+# Elements of one chunk's (84 kernels, series, channels, steps) convolution array: the series
+# are transformed a few at a time so that a chunk's arrays stay in the CPU's cache (2**18 was
+# the fastest of 2**14-2**24: 1.7x faster than 2**24 on 500 series of 500 steps).
+_CHUNK_ELEMENTS = 1 << 18
+
+
 def _shifted(values: np.ndarray, dilation: int) -> np.ndarray:
     """``out[j, ..., t] = values[..., t + (j - 4) * dilation]``, zero outside the series."""
     n_steps = values.shape[-1]
@@ -84,22 +90,48 @@ def _shifted(values: np.ndarray, dilation: int) -> np.ndarray:
     return out
 
 
-class _Convolutions:
-    """The 84 kernels' outputs at one dilation, per channel: ``kernel(k)`` is ``(n, C, L)``."""
+def _kernel_outputs(
+    values: np.ndarray,
+    dilation: int,
+    kernels: np.ndarray,
+    channels: np.ndarray | None,
+    *,
+    paired: bool = False,
+) -> np.ndarray:
+    """The convolutions of ``values`` ``(n, C, L)`` with ``kernels`` (indices into
+    :data:`KERNELS`) at ``dilation``, each summed over its channels: ``(len(kernels), n, L)``;
+    ``paired``: series ``i`` with kernel ``i`` only, ``(n, L)``.
 
-    def __init__(self, values: np.ndarray, dilation: int) -> None:
-        shifted = _shifted(values, dilation)  # (9, n, C, L)
-        self.alpha = -shifted.sum(axis=0)
-        self.gamma = 3.0 * shifted
+    ``channels``: ``(len(kernels), C)`` 0/1 weights, the channel subset of each kernel
+    (``None``: every channel). A kernel's output is ``-sum(x) + 3 (x_a + x_b + x_c)`` over the
+    nine dilated taps, summed in the same order for every kernel and series, so an output is
+    the same float whichever other kernels or series it is computed with."""
+    shifted = _shifted(values, dilation)  # (9, n, C, L)
+    alpha = -shifted.sum(axis=0)
+    gamma = 3.0 * shifted
+    a, b, c = KERNELS[kernels].T
+    rows = np.arange(len(values)) if paired else slice(None)
+    out = gamma[a, rows]
+    out += alpha
+    out += gamma[b, rows]
+    out += gamma[c, rows]
+    if channels is not None and values.shape[1] > 1:
+        weights = channels[:, :, None] if paired else channels[:, None, :, None]
+        out *= weights  # a left-out channel adds exactly 0
+    return out[..., 0, :] if values.shape[1] == 1 else out.sum(axis=-2)
 
-    def kernel(self, k: int, channels: np.ndarray) -> np.ndarray:
-        """The convolution with kernel ``k`` summed over ``channels``: ``(n, L)``."""
-        a, b, c = KERNELS[k]
-        if len(channels) == self.alpha.shape[1]:  # every channel (always for one channel)
-            return (self.alpha + self.gamma[a] + self.gamma[b] + self.gamma[c]).sum(axis=1)
-        total = self.alpha[:, channels] + self.gamma[a][:, channels]
-        total += self.gamma[b][:, channels] + self.gamma[c][:, channels]
-        return total.sum(axis=1)
+
+def _ppv(convolutions: np.ndarray, biases: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The proportion of positions where each kernel's output exceeds each of its biases:
+    ``convolutions`` ``(84, n, L)``, ``biases`` ``(84, count)`` -> ``(n, 84, count)``.
+
+    ``positions``: ``(2, n, L)`` booleans, the positions that even and odd kernels count."""
+    n_kernels, n_series, n_steps = convolutions.shape
+    pairs = convolutions.reshape(n_kernels // 2, 2, n_series, n_steps)
+    read = np.where(positions, pairs, -np.inf).reshape(n_kernels, n_series, n_steps)
+    hits = (read[:, :, None, :] > biases[:, None, :, None]).sum(axis=-1, dtype=np.int32)
+    counted = np.tile(positions.sum(axis=-1), (n_kernels // 2, 1))  # (84, n)
+    return (hits / counted[:, :, None]).transpose(1, 0, 2)
 
 
 class MiniRocketTransform:
@@ -172,49 +204,74 @@ class MiniRocketTransform:
         )
         all_quantiles = quantiles(transform.n_features)
         examples = rng.integers(n_series, size=n_combinations)
+        kernels = np.arange(N_KERNELS)
         biases: list[float] = []
         for d, (dilation, count) in enumerate(zip(dilations, per_dilation, strict=True)):
+            chosen = examples[d * N_KERNELS : (d + 1) * N_KERNELS]
+            # kernel k reads its own example series (the steps after a series' end are 0, so
+            # its output up to its own length is that of the series cut there)
+            outputs = _kernel_outputs(
+                values[chosen],
+                int(dilation),
+                kernels,
+                transform._channel_mask(d, kernels, n_channels),
+                paired=True,
+            )
             for k in range(N_KERNELS):
-                combination = d * N_KERNELS + k
-                i = examples[combination]
-                one = values[i : i + 1, :, : lengths[i]]
-                conv = _Convolutions(one, int(dilation)).kernel(k, transform._channels[combination])
                 start = len(biases)
-                biases.extend(np.quantile(conv[0], all_quantiles[start : start + int(count)]))
+                conv = outputs[k, : lengths[chosen[k]]]
+                biases.extend(np.quantile(conv, all_quantiles[start : start + int(count)]))
         transform.biases = np.asarray(biases, dtype=np.float32)
         return transform
+
+    def _channel_mask(self, d: int, kernels: np.ndarray, n_channels: int) -> np.ndarray | None:
+        """``(len(kernels), n_channels)`` booleans: the channels each kernel of dilation ``d``
+        sums over (``None`` for one channel)."""
+        if n_channels == 1:
+            return None
+        mask = np.zeros((len(kernels), n_channels), dtype=np.float32)
+        for row, k in enumerate(kernels):
+            mask[row, self._channels[d * N_KERNELS + int(k)]] = 1.0
+        return mask
 
     def __call__(self, values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """PPV features ``(n, n_features)`` of ``values`` ``(n, channels, steps)``, each series
         read up to its own length (steps after it must be 0)."""
+        n_series, n_channels, n_steps = values.shape
+        out = np.empty((n_series, self.n_features), dtype=np.float32)
+        rows = max(1, _CHUNK_ELEMENTS // (N_KERNELS * n_channels * max(n_steps, 1)))
+        kernels = np.arange(N_KERNELS)
+        channels = [self._channel_mask(d, kernels, n_channels) for d in range(len(self.dilations))]
+        for start in range(0, n_series, rows):
+            chunk = slice(start, start + rows)
+            out[chunk] = self._features(values[chunk], lengths[chunk], channels)
+        return out
+
+    def _features(
+        self, values: np.ndarray, lengths: np.ndarray, channels: list[np.ndarray | None]
+    ) -> np.ndarray:
+        """:meth:`__call__` on one chunk of series; ``channels``: each dilation's kernels'
+        channel subsets (:meth:`_channel_mask`)."""
         n_series, _, n_steps = values.shape
         out = np.empty((n_series, self.n_features), dtype=np.float32)
         positions = np.arange(n_steps)[None, :]
-        equal = bool((lengths == n_steps).all())
+        kernels = np.arange(N_KERNELS)
         column = 0
         for d, (dilation, count) in enumerate(
             zip(self.dilations, self.features_per_dilation, strict=True)
         ):
             padding = ((KERNEL_LENGTH - 1) * int(dilation)) // 2
-            convolutions = _Convolutions(values, int(dilation))
             full = positions < lengths[:, None]
             inner = (positions >= padding) & (positions < (lengths - padding)[:, None])
             inner = np.where(inner.any(axis=1, keepdims=True), inner, full)
-            for k in range(N_KERNELS):
-                conv = convolutions.kernel(k, self._channels[d * N_KERNELS + k])
-                biases = self.biases[column : column + int(count)]
-                padded = (d % 2 + k) % 2 == 0  # MiniRocket alternates the two per kernel
-                if equal and (padded or 2 * padding >= n_steps):
-                    ppv = np.count_nonzero(conv[:, :, None] > biases, axis=1) / n_steps
-                elif equal:
-                    inside = conv[:, padding : n_steps - padding, None]
-                    ppv = np.count_nonzero(inside > biases, axis=1) / inside.shape[1]
-                else:
-                    mask = full if padded else inner
-                    hits = ((conv[:, :, None] > biases) & mask[:, :, None]).sum(axis=1)
-                    ppv = hits / mask.sum(axis=1, keepdims=True)
-                out[:, column : column + int(count)] = ppv
-                column += int(count)
+            # MiniRocket alternates per kernel: all positions, or only those the kernel covers
+            # whole (even kernels at even dilation indices count all, odd kernels the inner)
+            read = np.stack([full, inner] if d % 2 == 0 else [inner, full])
+            conv = _kernel_outputs(values, int(dilation), kernels, channels[d])
+            width = N_KERNELS * int(count)
+            biases = self.biases[column : column + width].reshape(N_KERNELS, int(count))
+            out[:, column : column + width] = _ppv(conv, biases, read).reshape(n_series, width)
+            column += width
         return out
 
     def arrays(self) -> dict[str, np.ndarray]:

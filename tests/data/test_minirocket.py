@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kagglekit.data import minirocket
 from kagglekit.data.minirocket import (
     N_KERNELS,
     MiniRocketFeatures,
@@ -116,6 +117,32 @@ def test_variable_length_series_are_read_up_to_their_own_end() -> None:
     assert features._mean is not None and features._scale is not None
     np.testing.assert_allclose(x, (raw - features._mean) / features._scale, rtol=1e-5, atol=1e-5)
     assert not np.allclose(x, features.transform(train)["features"])
+
+
+@pytest.mark.parametrize("channels", [("",), ("a", "b", "c")])
+def test_a_series_features_do_not_depend_on_the_series_transformed_with_it(
+    channels: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transform works on chunks of series (all 84 kernels at once): one series at a time,
+    all in one chunk, or any other split gives the same floats, at any lengths."""
+    frame = waves(30, steps=64, channels=channels)
+    values = NumericSequences().fit(frame).transform(frame)["sequence"].transpose(0, 2, 1)
+    values = np.ascontiguousarray(values, dtype="float32")
+    lengths = np.resize([64, 40, 17, 9, 3], len(values))
+    for i, length in enumerate(lengths):
+        values[i, :, length:] = 0.0
+    transform = MiniRocketTransform.fit(
+        values, lengths, n_features=N_FEATURES, max_dilations_per_kernel=32, seed=1
+    )
+    monkeypatch.setattr(minirocket, "_CHUNK_ELEMENTS", 1 << 30)
+    together = transform(values, lengths)
+    monkeypatch.setattr(minirocket, "_CHUNK_ELEMENTS", 1)  # one series a chunk
+    alone = transform(values, lengths)
+    np.testing.assert_array_equal(alone, together)
+    assert np.isfinite(together).all() and together.std() > 0.1
+    # and each series' features are those of it transformed on its own
+    for i in (0, 7, 29):
+        np.testing.assert_array_equal(transform(values[i : i + 1], lengths[i : i + 1])[0], alone[i])
 
 
 def test_dilations_follow_the_paper() -> None:
