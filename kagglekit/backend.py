@@ -51,23 +51,35 @@ def feeds_through_tf_data() -> bool:
 
 
 def epoch_dataset(
-    data: tuple[Any, Any], n: int, batch_size: int, order: Callable[[], np.ndarray]
+    data: tuple[Any, Any],
+    n: int,
+    batch_size: int,
+    order_of: Callable[[int], np.ndarray],
+    first_epoch: int = 0,
+    current_epoch: Callable[[], int] | None = None,
 ) -> Any:
     """A ``tf.data.Dataset`` of ``data`` (a nest of numpy arrays) batched in the row order
-    ``order()`` returns when an epoch's iterator starts (Keras starts one per epoch).
+    ``order_of(epoch)``: endless, epoch ``first_epoch``'s batches, then the next epoch's and so
+    on (``fit`` takes it with ``steps_per_epoch`` = the batches of an epoch); or, given
+    ``current_epoch``, the batches of the one epoch that ``current_epoch()`` names when an
+    iterator starts (Keras starts one per epoch).
 
-    Built like Keras' own pipeline for numpy inputs: the order is split into batches of
-    indices and each batch is one ``tf.gather`` per array in parallel ``map`` calls, so the
+    Built like Keras' own pipeline for numpy inputs: each epoch's order is split into batches
+    of indices and each batch is one ``tf.gather`` per array in parallel ``map`` calls, so the
     Python cost is one call per epoch (``PyDataset`` on TensorFlow goes through
-    ``from_generator``: Python and a copy per batch).
+    ``from_generator``: Python and a copy per batch). The endless dataset serves every epoch
+    from one iterator (Keras keeps it when ``steps_per_epoch`` is given), where a dataset of
+    one epoch needs a new iterator each epoch: tens of ms for a model with tens of inputs.
     """
     import tensorflow as tf
 
     n_full = n // batch_size
     rest = n - n_full * batch_size
 
-    def permutation(_: Any) -> Any:
-        rows = tf.numpy_function(lambda: order().astype(np.int64), [], tf.int64, stateful=True)
+    def permutation(epoch: Any) -> Any:
+        rows = tf.numpy_function(
+            lambda e: order_of(int(e)).astype(np.int64), [epoch], tf.int64, stateful=True
+        )
         return tf.ensure_shape(rows, [n])
 
     def split(rows: Any) -> Any:
@@ -78,7 +90,17 @@ def epoch_dataset(
             full = full.concatenate(tf.data.Dataset.from_tensors(rows[n_full * batch_size :]))
         return full
 
-    indices = tf.data.Dataset.range(1).map(permutation).flat_map(split)
+    if current_epoch is None:
+        # the epoch comes with the data (not from a callback's "epoch begins"): the pipeline
+        # may prefetch the next epoch's first batches while this one ends
+        epochs = tf.data.Dataset.range(first_epoch, np.iinfo(np.int64).max)
+    else:
+        epochs = tf.data.Dataset.range(1).map(
+            lambda _: tf.numpy_function(
+                lambda: np.int64(current_epoch()), [], tf.int64, stateful=True
+            )
+        )
+    indices = epochs.map(permutation).flat_map(split)
     tensors = tf.nest.map_structure(tf.convert_to_tensor, data)
     dataset = tf.data.Dataset.zip((indices, tf.data.Dataset.from_tensors(tensors).repeat()))
     dataset = dataset.map(
@@ -89,6 +111,7 @@ def epoch_dataset(
     options.experimental_optimization.apply_default_optimizations = False
     options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.IGNORE
     dataset = dataset.with_options(options)
-    n_batches = n_full + (1 if rest else 0)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
+    if current_epoch is not None:
+        n_batches = n_full + (1 if rest else 0)
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(n_batches))
     return dataset.prefetch(tf.data.AUTOTUNE)

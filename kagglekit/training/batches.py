@@ -7,7 +7,7 @@ see other batches than an uninterrupted run. Here epoch ``e`` always visits the 
 The permutation is drawn once per epoch and cached; a batch is a slice of it and one gather
 per array, so assembling an epoch costs O(rows), like Keras' own shuffling. On TensorFlow,
 :func:`kagglekit.backend.epoch_dataset` feeds the same order through ``tf.data`` (gathers in
-the graph, no Python per batch).
+the graph, no Python per batch), every epoch from one iterator.
 """
 
 from __future__ import annotations
@@ -49,10 +49,13 @@ class EpochBatches(keras.utils.PyDataset):
         return -(-self.n // self.batch_size)
 
     def order(self) -> np.ndarray:
-        """The row order of the current epoch: ``permutation(seed, epoch)`` (computed once)."""
-        epoch, cached = self._cached if self._cached is not None else (-1, None)
-        if cached is None or epoch != self.epoch:
-            epoch = self.epoch
+        """The row order of the current epoch (see :meth:`order_of`)."""
+        return self.order_of(self.epoch)
+
+    def order_of(self, epoch: int) -> np.ndarray:
+        """The row order of ``epoch``: ``permutation(seed, epoch)``, computed once an epoch."""
+        cached_epoch, cached = self._cached if self._cached is not None else (-1, None)
+        if cached is None or cached_epoch != epoch:
             cached = (
                 np.random.default_rng([self.seed, epoch]).permutation(self.n)
                 if self.shuffle

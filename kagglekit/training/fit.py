@@ -251,8 +251,12 @@ def fit_model(
     valid_x: Any = as_model_input(x_valid)
     if shards > 1:
         valid_x, y_valid = trim_rows(valid_x, shards), trim_rows(y_valid, shards)
+    endless = shards == 1 and feeds_through_tf_data() and endless_feed(model, batches)
     return model.fit(
-        training_feed(batches) if shards == 1 else EvenBatches(batches, shards),
+        training_feed(batches, initial_epoch, endless=endless)
+        if shards == 1
+        else EvenBatches(batches, shards),
+        steps_per_epoch=len(batches) if endless else None,
         validation_data=(valid_x, y_valid),
         validation_batch_size=valid_batch,
         epochs=settings.epochs,
@@ -263,13 +267,30 @@ def fit_model(
     )
 
 
-def training_feed(batches: EpochBatches) -> Any:
+def endless_feed(model: keras.Model, batches: EpochBatches) -> bool:
+    """Whether ``fit`` can read every epoch from one endless dataset: when each compiled call's
+    ``steps_per_execution`` steps end with the epoch (a call does not stop at an epoch's last
+    batch in an endless dataset, where it does at the end of a dataset of one epoch)."""
+    steps = int(getattr(model, "steps_per_execution", 1) or 1)
+    return len(batches) % steps == 0
+
+
+def training_feed(batches: EpochBatches, first_epoch: int = 0, *, endless: bool = True) -> Any:
     """What ``fit`` trains on: ``batches`` itself, or on TensorFlow the same batches in the
-    same order through ``tf.data`` (see :func:`kagglekit.backend.epoch_dataset`)."""
+    same order through ``tf.data`` (see :func:`kagglekit.backend.epoch_dataset`): endless,
+    every epoch from ``first_epoch`` on (``fit`` takes ``len(batches)`` steps an epoch), or
+    the epoch that :class:`EpochSync` last set, one per iterator."""
     if not feeds_through_tf_data():
         return batches
     x = next(iter(batches.x.values())) if len(batches.x) == 1 else batches.x
-    return epoch_dataset((x, batches.y), batches.n, batches.batch_size, batches.order)
+    return epoch_dataset(
+        (x, batches.y),
+        batches.n,
+        batches.batch_size,
+        batches.order_of,
+        first_epoch,
+        current_epoch=None if endless else lambda: batches.epoch,
+    )
 
 
 def fit_batches(
